@@ -1,0 +1,3 @@
+"""csdesk: a keyboard-driven terminal desktop for bank contact-centre agents."""
+
+__version__ = "0.1.0"

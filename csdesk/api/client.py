@@ -1,0 +1,249 @@
+"""Typed async client of the csdesk backend (``/api/v1``, docs/protocol.md).
+
+One :class:`ApiClient` per backend URL. It holds the access and refresh tokens
+in memory only (never on disk) and refreshes the access token once when the
+server says it expired. Every call raises :class:`OfflineError`,
+:class:`ProblemError` or :class:`BadResponseError` (``csdesk.api.errors``), so
+callers handle three cases and never see an httpx or pydantic exception.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from csdesk import __version__
+from csdesk.api.errors import BadResponseError, OfflineError, ProblemError
+from csdesk.domain import schemas
+from csdesk.domain.agent_state import AgentState, NotReadyReason
+
+M = TypeVar("M", bound=BaseModel)
+
+API_PREFIX = "/api/v1"
+#: Seconds: connect, write and pool limits, and the read limit for plain calls.
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+class ApiClient:
+    """Calls the backend at ``base_url`` (``http://host:port``, no ``/api/v1``).
+
+    ``transport`` lets tests inject faults a real server cannot show.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.access_token: str | None = None
+        self.refresh_token: str | None = None
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url + API_PREFIX,
+            timeout=timeout,
+            transport=transport,
+            headers={"User-Agent": f"csdesk/{__version__}", "Accept": "application/json"},
+        )
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The underlying httpx client (for the event stream)."""
+        return self._http
+
+    async def aclose(self) -> None:
+        """Close connections. The tokens are forgotten."""
+        self.access_token = self.refresh_token = None
+        await self._http.aclose()
+
+    def auth_headers(self) -> dict[str, str]:
+        """``Authorization`` header for the current access token, or ``{}``."""
+        return {"Authorization": f"Bearer {self.access_token}"} if self.access_token else {}
+
+    # -- plumbing ---------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        auth: bool = True,
+        retry_auth: bool = True,
+    ) -> httpx.Response:
+        """Send one request and return a 2xx response.
+
+        Raises ``OfflineError`` on connection failure or timeout,
+        ``ProblemError`` on a 4xx/5xx with a problem body, ``BadResponseError``
+        on an error status without one. A ``token-expired`` answer triggers one
+        refresh and one retry.
+        """
+        headers = self.auth_headers() if auth else {}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        try:
+            response = await self._http.request(
+                method, path, json=json_body, params=params, headers=headers
+            )
+        except httpx.TimeoutException as exc:
+            raise OfflineError("the backend did not answer in time") from exc
+        except (httpx.TransportError, OSError) as exc:
+            raise OfflineError("the backend cannot be reached") from exc
+        if response.is_success:
+            return response
+        problem = problem_of(response)
+        if (
+            problem.code == "token-expired"
+            and retry_auth
+            and auth
+            and self.refresh_token
+        ):
+            await self.refresh()
+            return await self.request(
+                method,
+                path,
+                json_body=json_body,
+                params=params,
+                idempotency_key=idempotency_key,
+                auth=auth,
+                retry_auth=False,
+            )
+        raise ProblemError(problem)
+
+    async def _get_model(self, model: type[M], path: str, **kw: Any) -> M:
+        return parse_model(model, await self.request("GET", path, **kw))
+
+    # -- calls ------------------------------------------------------------
+
+    async def health(self) -> schemas.Health:
+        """``GET /health``: backend up, its version and clock."""
+        return await self._get_model(schemas.Health, "/health", auth=False)
+
+    async def login(self, employee_id: str, password: str) -> schemas.MfaChallenge:
+        """Sign-in step 1. Raises ``ProblemError`` (``invalid-credentials``, …)."""
+        body = schemas.LoginRequest(employee_id=employee_id, password=password)
+        response = await self.request(
+            "POST", "/auth/login", json_body=body.model_dump(), auth=False
+        )
+        return parse_model(schemas.MfaChallenge, response)
+
+    async def verify_mfa(self, ticket: str, code: str) -> schemas.TokenPair:
+        """Sign-in step 2; keeps the tokens. Raises ``ProblemError`` (``invalid-code``, …)."""
+        body = schemas.MfaRequest(mfa_ticket=ticket, code=code)
+        response = await self.request(
+            "POST", "/auth/mfa", json_body=body.model_dump(), auth=False
+        )
+        tokens = parse_model(schemas.TokenPair, response)
+        self.access_token, self.refresh_token = tokens.access_token, tokens.refresh_token
+        return tokens
+
+    async def refresh(self) -> schemas.TokenPair:
+        """Rotate the token pair with the refresh token."""
+        if not self.refresh_token:
+            raise ProblemError(
+                schemas.Problem(title="Not signed in", status=401, code="unauthorized")
+            )
+        body = schemas.RefreshRequest(refresh_token=self.refresh_token)
+        response = await self.request(
+            "POST", "/auth/refresh", json_body=body.model_dump(), auth=False
+        )
+        tokens = parse_model(schemas.TokenPair, response)
+        self.access_token, self.refresh_token = tokens.access_token, tokens.refresh_token
+        return tokens
+
+    async def logout(self) -> None:
+        """Sign out: the server sets the agent Offline and revokes the tokens."""
+        await self.request("POST", "/auth/logout", retry_auth=False)
+        self.access_token = self.refresh_token = None
+
+    async def me(self) -> schemas.AgentProfile:
+        """``GET /me``: who is signed in and their state."""
+        return await self._get_model(schemas.AgentProfile, "/me")
+
+    async def set_state(
+        self, state: AgentState, reason: NotReadyReason | None = None
+    ) -> schemas.AgentStateView:
+        """Live state change (never queued). Raises ``ProblemError`` ``illegal-transition``."""
+        body = schemas.StateChangeRequest(state=state, reason=reason)
+        response = await self.request("PUT", "/me/state", json_body=body.model_dump(mode="json"))
+        return parse_model(schemas.AgentStateView, response)
+
+    async def announcements(self) -> list[schemas.Announcement]:
+        """Current announcements, newest first, with this agent's acknowledgement."""
+        response = await self.request("GET", "/announcements")
+        return parse_list(schemas.Announcement, response)
+
+    async def sync_page(
+        self, collection: str, since: str | None, limit: int = 500
+    ) -> schemas.SyncPage:
+        """One page of changes of ``collection`` after cursor ``since``."""
+        params: dict[str, Any] = {"limit": limit}
+        if since:
+            params["since"] = since
+        return await self._get_model(schemas.SyncPage, f"/sync/{collection}", params=params)
+
+    async def send_mutation(
+        self, method: str, path: str, body: Any, idempotency_key: str
+    ) -> Any:
+        """Send a queued mutation with its idempotency key; return the JSON answer."""
+        response = await self.request(
+            method, path, json_body=body, idempotency_key=idempotency_key
+        )
+        if response.status_code == 204 or not response.content:
+            return None
+        return parse_json(response)
+
+
+def parse_json(response: httpx.Response) -> Any:
+    """Decode a JSON body. Raises ``BadResponseError`` when it is not JSON."""
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadResponseError(
+            f"the backend sent a reply that is not JSON (HTTP {response.status_code})"
+        ) from exc
+
+
+def parse_model(model: type[M], response: httpx.Response) -> M:
+    """Validate a JSON body as ``model``. Raises ``BadResponseError`` with the bad field."""
+    data = parse_json(response)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise BadResponseError(_describe(model.__name__, exc)) from exc
+
+
+def parse_list(model: type[M], response: httpx.Response) -> list[M]:
+    """Validate a JSON array of ``model``. Raises ``BadResponseError``."""
+    data = parse_json(response)
+    try:
+        return TypeAdapter(list[model]).validate_python(data)  # type: ignore[valid-type]
+    except ValidationError as exc:
+        raise BadResponseError(_describe(f"list of {model.__name__}", exc)) from exc
+
+
+def _describe(what: str, exc: ValidationError) -> str:
+    first = exc.errors()[0] if exc.errors() else {}
+    where = ".".join(str(p) for p in first.get("loc", ())) or "(root)"
+    return f"the backend sent an unexpected reply ({what}: field '{where}' {first.get('msg', 'invalid')})"
+
+
+def problem_of(response: httpx.Response) -> schemas.Problem:
+    """Turn an error response into a Problem; a non-problem body becomes a generic one."""
+    try:
+        data = response.json()
+        if isinstance(data, dict):
+            return schemas.Problem.model_validate(data)
+    except (json.JSONDecodeError, UnicodeDecodeError, ValidationError):
+        pass
+    if response.status_code >= 500:
+        raise BadResponseError(f"the backend failed (HTTP {response.status_code})")
+    raise BadResponseError(
+        f"the backend refused the request without an explanation (HTTP {response.status_code})"
+    )

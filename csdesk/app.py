@@ -1,0 +1,182 @@
+"""The Textual application: screen flow and app-wide events.
+
+Start path is kept light (DESIGN, issue #2 benchmark): this module imports
+Textual, the i18n catalogue and the login screen only. The backend client,
+pydantic and the store are imported by the session when sign-in begins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from csdesk.i18n import detect_language, set_language, t
+from csdesk.widgets.bindings import translate_bindings
+
+if TYPE_CHECKING:
+    from csdesk.services.session import DeskSession
+
+
+class CsdeskApp(App[int]):
+    """The agent desktop for one backend ``server_url``.
+
+    ``data_dir`` holds the per-agent local stores. ``language`` (``zh-CN`` or
+    ``en``) is the start language; the agent's settings override it after
+    sign-in, and ``LANG`` is the fallback.
+    """
+
+    TITLE = "csdesk"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("ctrl+q", "sign_out", "app.quit", id="app.quit", priority=True, show=False),
+        Binding("f10", "sign_out", "app.sign_out", id="app.sign_out", priority=True),
+    ]
+
+    def __init__(self, server_url: str, data_dir: Path, *, language: str | None = None) -> None:
+        set_language(detect_language(language))
+        super().__init__()
+        translate_bindings(self)
+        self.server_url = server_url
+        self.data_dir = data_dir
+        self.session: DeskSession | None = None
+
+    def on_mount(self) -> None:
+        from csdesk.screens.login import LoginScreen
+
+        self.push_screen(LoginScreen())
+
+    # -- session -------------------------------------------------------------
+
+    def get_session(self) -> DeskSession:
+        """The session for this backend, created on first use (imports httpx)."""
+        if self.session is None:
+            from csdesk.services.session import DeskSession
+
+            self.session = DeskSession(self.server_url, self.data_dir)
+        return self.session
+
+    async def enter_desk(self) -> None:
+        """After sign-in: desk underneath, unread announcements on top of it.
+
+        Runs the first pull (offline is fine: the local copy is used), applies
+        the agent's language setting, then starts the push loop and the event
+        stream as workers that live as long as the app. A failure is shown on
+        the current screen; the agent stays where they were.
+        """
+        try:
+            await self._enter_desk()
+        except Exception as exc:  # nothing may leave the agent on a dead screen
+            from csdesk.screens.errors import describe_error
+
+            message = describe_error(exc)
+            self.notify(message, severity="error", timeout=30)
+            error = self.screen.query("#error")
+            if error:
+                from rich.text import Text
+
+                error.first().update(Text(message, style="bold red"))
+
+    async def _enter_desk(self) -> None:
+        from csdesk.screens.announcements import AnnouncementsScreen
+        from csdesk.screens.desk import DeskScreen
+
+        session = self.get_session()
+        await session.initial_sync()
+        settings = await session.settings()
+        if isinstance(settings.get("language"), str):
+            self.switch_language(settings["language"])
+        unread = await session.unread_announcements()
+        desk = DeskScreen()
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        await self.push_screen(desk)
+        if unread:
+            await self.push_screen(AnnouncementsScreen(unread))
+        assert session.sync is not None
+        self.run_worker(session.sync.run_push(), group="sync", name="outbox-push")
+        self.run_worker(session.make_follower().run(), group="sync", name="event-stream")
+
+    def switch_language(self, code: str) -> None:
+        """Switch the UI language now, on every screen."""
+        set_language(code)
+        translate_bindings(self)
+        for screen in self.screen_stack:
+            translate_bindings(screen)
+            retranslate = getattr(screen, "retranslate", None)
+            if retranslate:
+                retranslate()
+        self.refresh_bindings()
+
+    # -- sign-out (F10, ctrl+q) ----------------------------------------------
+
+    def action_sign_out(self) -> None:
+        """Confirm, then sign out on the server and exit (operating guide §4)."""
+        handler = getattr(self.screen, "request_sign_out", None)
+        if handler is not None:
+            handler()
+            return
+        if self.session is None or self.session.profile is None:
+            self.exit(0)
+            return
+        from csdesk.screens.confirm import ConfirmScreen
+
+        def done(ok: bool | None) -> None:
+            if ok:
+                self.run_worker(self._sign_out_and_exit(), exclusive=True, group="sign-out")
+
+        self.push_screen(ConfirmScreen(t("signout.confirm")), done)
+
+    async def _sign_out_and_exit(self) -> None:
+        from csdesk.api.errors import ApiError
+
+        session = self.get_session()
+        try:
+            await session.sign_out()
+        except ApiError as exc:
+            from csdesk.screens.confirm import ConfirmScreen
+
+            def forced(ok: bool | None) -> None:
+                if ok:
+                    self.run_worker(self._close_and_exit(), group="sign-out")
+
+            self.push_screen(
+                ConfirmScreen(t("signout.failed", error=str(exc)), yes=t("signout.quit_anyway")),
+                forced,
+            )
+            return
+        await self._close_and_exit()
+
+    async def _close_and_exit(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+        self.exit(0)
+
+    async def action_quit(self) -> None:
+        """Quit: signs out first when signed in (never silently)."""
+        self.action_sign_out()
+
+    # -- command palette --------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Palette entries: the current screen's own, then language, keys, sign-out."""
+        own = getattr(screen, "palette_commands", None)
+        if own is not None:
+            yield from own()
+        yield SystemCommand(t("cmd.language"), t("cmd.language.help"), self._toggle_language)
+        yield SystemCommand(t("cmd.keys"), t("cmd.keys.help"), self.action_show_help_panel)
+        yield SystemCommand(t("cmd.theme"), t("cmd.theme.help"), self.action_change_theme)
+        yield SystemCommand(t("cmd.sign_out"), t("cmd.sign_out.help"), self.action_sign_out)
+
+    def _toggle_language(self) -> None:
+        from csdesk.i18n import current_language
+
+        target = "en" if current_language() == "zh-CN" else "zh-CN"
+        self.switch_language(target)
+        session = self.session
+        if session is not None and session.sync is not None:
+            self.run_worker(session.save_settings({"language": target}), group="settings")

@@ -1,0 +1,39 @@
+"""Make untrusted text (customer messages, names, announcement bodies) safe to show.
+
+Design §7: untrusted text is rendered as plain text; control characters and
+terminal escape sequences are stripped before display.
+"""
+
+from __future__ import annotations
+
+import re
+
+# CSI, OSC, DCS/SOS/PM/APC strings and two-byte ESC sequences (ECMA-48 §5).
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"          # CSI ... final byte
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC ... BEL or ST
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"   # DCS, SOS, PM, APC ... ST
+    r"|\x1b[@-Z\\-_]"                   # 7-bit C1 (two bytes)
+    r"|\x9b[0-?]*[ -/]*[@-~]"           # 8-bit CSI
+)
+# C0 except TAB and LF, DEL, C1, and bidi overrides/isolates that can reorder text.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(raw: str, *, keep_newlines: bool = True, max_chars: int | None = None) -> str:
+    """Return ``raw`` with escape sequences and control characters removed.
+
+    CR LF and lone CR become LF; TAB is kept. With ``keep_newlines=False`` line
+    breaks become single spaces (for one-line fields such as names). With
+    ``max_chars`` the result is cut to that many characters and ends with "…".
+    Markup characters (``[``, ``]``) are left as they are: callers render the
+    result as plain text, never as markup.
+    """
+    text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    text = _ESCAPES.sub("", text)
+    text = _CONTROLS.sub("", text)
+    if not keep_newlines:
+        text = " ".join(text.split("\n"))
+    if max_chars is not None and len(text) > max_chars:
+        text = text[: max(0, max_chars - 1)] + "…"
+    return text

@@ -1,0 +1,153 @@
+"""Unread announcements after sign-in (operating guide §1.2).
+
+Listed newest first; a mandatory one must be acknowledged (``a``) before the
+desk opens. Continuing records the non-mandatory ones as read. Both go to the
+server through the outbox, so they are kept even when the backend is down.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from csdesk.domain.text import clean_text
+from csdesk.i18n import t
+from csdesk.widgets.bindings import translate_bindings
+
+if TYPE_CHECKING:
+    from csdesk.domain.schemas import Announcement
+
+
+class AnnouncementsScreen(Screen[None]):
+    """Shows ``items`` (unread announcements); pops itself when done."""
+
+    CSS_PATH = "announcements.tcss"
+    BINDINGS = [
+        Binding("a", "acknowledge", "announcements.ack", id="announcements.ack"),
+        Binding("c", "continue", "announcements.continue", id="announcements.continue"),
+    ]
+
+    def __init__(self, items: list[Announcement]) -> None:
+        super().__init__()
+        translate_bindings(self)
+        self.items = list(items)
+        self.acked: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="heading")
+        yield OptionList(*self._options(), id="list")
+        with VerticalScroll(id="body-scroll"):
+            yield Static("", id="body")
+        yield Static("", id="status")
+        yield Footer()
+
+    def _options(self) -> list[Option]:
+        options = []
+        for ann in self.items:
+            label = Text(no_wrap=True, overflow="ellipsis")
+            if ann.id in self.acked:
+                label.append("✓ ", style="green")
+            elif ann.mandatory:
+                label.append("! ", style="bold red")
+            else:
+                label.append("  ")
+            label.append(ann.published_at.astimezone().strftime("%m-%d %H:%M "), style="dim")
+            label.append(clean_text(ann.title, keep_newlines=False, max_chars=120))
+            options.append(Option(label, id=ann.id))
+        return options
+
+    def on_mount(self) -> None:
+        option_list = self.query_one(OptionList)
+        option_list.focus()
+        if self.items:
+            option_list.highlighted = 0
+        self._render_status()
+
+    def retranslate(self) -> None:
+        """Redraw in the current language."""
+        self.refresh(recompose=True)
+        self.call_after_refresh(self.on_mount)
+
+    def _current(self) -> Announcement | None:
+        index = self.query_one(OptionList).highlighted
+        return self.items[index] if index is not None and 0 <= index < len(self.items) else None
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        ann = self._current()
+        body = self.query_one("#body", Static)
+        if ann is None:
+            body.update("")
+            return
+        text = Text()
+        text.append(clean_text(ann.title, keep_newlines=False) + "\n", style="bold")
+        if ann.mandatory:
+            text.append(t("announcements.mandatory") + "\n", style="bold red")
+        text.append("\n")
+        text.append(clean_text(ann.body))
+        body.update(text)
+        self.query_one("#body-scroll", VerticalScroll).scroll_home(animate=False)
+
+    def _missing(self) -> list[Announcement]:
+        return [a for a in self.items if a.mandatory and a.id not in self.acked]
+
+    def _render_status(self) -> None:
+        missing = len(self._missing())
+        heading = self.query_one("#heading", Static)
+        heading.update(Text(t("announcements.title", count=len(self.items)), style="bold"))
+        status = self.query_one("#status", Static)
+        if missing:
+            status.update(Text(t("announcements.must_ack", count=missing), style="bold yellow"))
+        else:
+            status.update(Text(t("announcements.all_done"), style="green"))
+
+    def action_acknowledge(self) -> None:
+        """Acknowledge the highlighted announcement (recorded through the outbox)."""
+        ann = self._current()
+        if ann is None or ann.id in self.acked:
+            return
+        self._ack([ann])
+
+    @work(group="ack")
+    async def _ack(self, anns: list[Announcement], then_close: bool = False) -> None:
+        from csdesk.screens.errors import describe_error
+
+        session = self.app.get_session()
+        for ann in anns:
+            try:
+                await session.acknowledge(ann)
+            except Exception as exc:
+                self.notify(describe_error(exc), severity="error")
+                return
+            self.acked.add(ann.id)
+        option_list = self.query_one(OptionList)
+        highlighted = option_list.highlighted
+        option_list.set_options(self._options())
+        option_list.highlighted = highlighted
+        self._render_status()
+        if then_close:
+            self.dismiss()
+
+    def action_continue(self) -> None:
+        """Go to the desk once every mandatory announcement is acknowledged."""
+        missing = self._missing()
+        if missing:
+            self.notify(t("announcements.must_ack", count=len(missing)), severity="warning")
+            option_list = self.query_one(OptionList)
+            option_list.highlighted = self.items.index(missing[0])
+            return
+        rest = [a for a in self.items if a.id not in self.acked]
+        self._ack(rest, then_close=True)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        ann = self._current()
+        if ann is not None and ann.mandatory and ann.id not in self.acked:
+            self._ack([ann])

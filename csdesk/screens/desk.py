@@ -1,0 +1,214 @@
+"""The desk: the agent's home screen after sign-in (operating guide §2).
+
+Header: agent, state, time in state, sync status. F2 toggles Ready / Not
+Ready (Not Ready asks for a reason code); the change is made on the server.
+Below: what the agent can do next and a log of what happened this session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from csdesk.domain.agent_state import AgentState, NotReadyReason
+from csdesk.i18n import t
+from csdesk.widgets.activity_log import ActivityLog
+from csdesk.widgets.agent_bar import AgentBar, BarState
+from csdesk.widgets.bindings import translate_bindings
+
+if TYPE_CHECKING:
+    from csdesk.domain.schemas import AgentStateView, Announcement
+    from csdesk.services.sync import SyncStatus
+
+
+class DeskScreen(Screen[None]):
+    """Home screen of a signed-in agent."""
+
+    CSS_PATH = "desk.tcss"
+    BINDINGS = [
+        Binding("f2", "toggle_ready", "desk.toggle_ready", id="desk.toggle_ready"),
+        Binding("ctrl+r", "toggle_ready", "desk.toggle_ready_alt", id="desk.toggle_ready_alt", show=False),
+        Binding("ctrl+n", "announcements", "desk.announcements", id="desk.announcements", show=False),
+    ]
+
+    class StateChanged(Message):
+        """The server reports a new agent state."""
+
+        def __init__(self, view: AgentStateView) -> None:
+            super().__init__()
+            self.view = view
+
+    class SyncChanged(Message):
+        """Reachability or outbox counts changed."""
+
+        def __init__(self, status: SyncStatus) -> None:
+            super().__init__()
+            self.status = status
+
+    class AnnouncementArrived(Message):
+        """A new or updated announcement came over the event stream."""
+
+        def __init__(self, ann: Announcement) -> None:
+            super().__init__()
+            self.ann = ann
+
+    def __init__(self) -> None:
+        super().__init__()
+        translate_bindings(self)
+        self._bar = BarState()
+        self._busy = False
+
+    def compose(self) -> ComposeResult:
+        yield AgentBar(id="agent-bar")
+        yield Static("", id="state-panel")
+        yield ActivityLog(id="activity")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        session = self.app.get_session()
+        session.on_state = lambda view: self.post_message(self.StateChanged(view))
+        session.on_sync = lambda status: self.post_message(self.SyncChanged(status))
+        session.on_announcement = lambda ann: self.post_message(self.AnnouncementArrived(ann))
+        profile = session.profile
+        if profile is not None:
+            self._bar = BarState(
+                employee_id=profile.employee_id,
+                name=profile.name,
+                state=profile.state.state.value,
+                reason=profile.state.reason.value if profile.state.reason else None,
+                since=profile.state.since.timestamp() - session.clock_skew,
+            )
+            self.query_one(ActivityLog).add(
+                t("desk.signed_in", name=profile.name, eid=profile.employee_id)
+            )
+        self._show()
+
+    def retranslate(self) -> None:
+        """Redraw labels in the current language (the log keeps its lines)."""
+        self._show()
+
+    # -- rendering ---------------------------------------------------------
+
+    def _show(self) -> None:
+        self.query_one(AgentBar).info = self._bar
+        panel = Text()
+        state = self._bar.state
+        panel.append(t("desk.state_now") + " ", style="bold")
+        label = t(f"state.{state}")
+        if self._bar.reason:
+            label += f" ({t(f'reason.{self._bar.reason}')})"
+        panel.append(label + "\n", style="bold")
+        if state == AgentState.NOT_READY:
+            panel.append(t("desk.hint_not_ready"))
+        elif state == AgentState.READY:
+            panel.append(t("desk.hint_ready"))
+        else:
+            panel.append(t("desk.hint_other"))
+        if not self._bar.online:
+            panel.append("\n" + t("desk.offline_hint"), style="bold red")
+        self.query_one("#state-panel", Static).update(panel)
+
+    # -- events from the session -------------------------------------------
+
+    def on_desk_screen_state_changed(self, message: StateChanged) -> None:
+        view = message.view
+        reason = view.reason.value if view.reason else None
+        if view.state.value == self._bar.state and reason == self._bar.reason:
+            return
+        session = self.app.get_session()
+        self._bar = replace(
+            self._bar,
+            state=view.state.value,
+            reason=reason,
+            since=view.since.timestamp() - session.clock_skew,
+        )
+        self.query_one(ActivityLog).add(t("desk.log_state", state=t(f"state.{view.state.value}")))
+        self._show()
+
+    def on_desk_screen_sync_changed(self, message: SyncChanged) -> None:
+        status = message.status
+        if status.online != self._bar.online:
+            self.query_one(ActivityLog).add(
+                t("desk.log_online") if status.online else t("desk.log_offline"),
+                style="" if status.online else "bold red",
+            )
+        self._bar = replace(
+            self._bar, online=status.online, pending=status.pending, failed=status.failed
+        )
+        self._show()
+
+    def on_desk_screen_announcement_arrived(self, message: AnnouncementArrived) -> None:
+        self.query_one(ActivityLog).add(t("desk.log_announcement", title=message.ann.title))
+        if message.ann.mandatory:
+            self.action_announcements(unread_only=True)
+
+    # -- actions -----------------------------------------------------------------
+
+    def action_toggle_ready(self) -> None:
+        """F2: Ready → Not Ready (asks a reason), Not Ready → Ready."""
+        if self._busy:
+            return
+        state = AgentState(self._bar.state)
+        if state is AgentState.NOT_READY:
+            self._change(AgentState.READY, None)
+        elif state is AgentState.READY:
+            from csdesk.screens.reason import ReasonScreen
+
+            def picked(reason: NotReadyReason | None) -> None:
+                if reason is not None:
+                    self._change(AgentState.NOT_READY, reason)
+
+            self.app.push_screen(ReasonScreen(), picked)
+        else:
+            self.notify(t("desk.cannot_toggle", state=t(f"state.{state.value}")), severity="warning")
+
+    @work(exclusive=True, group="state")
+    async def _change(self, state: AgentState, reason: NotReadyReason | None) -> None:
+        from csdesk.screens.errors import describe_error
+
+        self._busy = True
+        try:
+            await self.app.get_session().set_state(state, reason)
+        except Exception as exc:
+            message = describe_error(exc)
+            self.notify(t("desk.state_failed", error=message), severity="error")
+            self.query_one(ActivityLog).add(t("desk.state_failed", error=message), style="bold red")
+        finally:
+            self._busy = False
+
+    @work(exclusive=True, group="announcements")
+    async def action_announcements(self, unread_only: bool = False) -> None:
+        """Show current announcements (ctrl+n or palette)."""
+        from csdesk.screens.announcements import AnnouncementsScreen
+
+        session = self.app.get_session()
+        items = await (session.unread_announcements() if unread_only else session.announcements())
+        if not items:
+            self.notify(t("desk.no_announcements"))
+            return
+        if isinstance(self.app.screen, AnnouncementsScreen):
+            return
+        await self.app.push_screen(AnnouncementsScreen(items))
+
+    @work(group="sync")
+    async def action_retry_failed(self) -> None:
+        """Put refused outbox items back in the queue (palette)."""
+        count = await self.app.get_session().retry_failed()
+        self.notify(t("desk.retried", count=count))
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        """Desk entries of the command palette."""
+        yield SystemCommand(t("cmd.toggle_ready"), t("cmd.toggle_ready.help"), self.action_toggle_ready)
+        yield SystemCommand(t("cmd.announcements"), t("cmd.announcements.help"), self.action_announcements)
+        if self._bar.failed:
+            yield SystemCommand(t("cmd.retry_failed"), t("cmd.retry_failed.help"), self.action_retry_failed)
+

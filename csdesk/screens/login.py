@@ -1,0 +1,142 @@
+"""Sign-in step 1: employee ID and password, with the pre-flight line (guide §1.1–1.2)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from csdesk import __version__
+from csdesk.i18n import t
+from csdesk.widgets.bindings import translate_bindings
+
+MIN_COLUMNS, MIN_ROWS = 80, 24
+
+
+class LoginScreen(Screen[None]):
+    """Employee ID + password; Enter moves on, then signs in."""
+
+    CSS_PATH = "login.tcss"
+    BINDINGS = [Binding("f5", "preflight", "login.recheck", id="login.recheck")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        translate_bindings(self)
+        self._backend_line = Text(t("preflight.checking"), style="dim")
+        self._busy = False
+
+    def compose(self) -> ComposeResult:
+        with Center():
+            with Vertical(id="login-box"):
+                yield Static(t("login.title"), id="title")
+                yield Label(t("login.employee_id"), classes="field-label")
+                yield Input(placeholder="A1001", id="employee-id", max_length=32)
+                yield Label(t("login.password"), classes="field-label")
+                yield Input(password=True, id="password", max_length=256)
+                yield Button(t("login.submit"), variant="primary", id="submit")
+                yield Static("", id="error")
+        yield Static("", id="preflight")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#employee-id", Input).focus()
+        self._render_preflight()
+        self.action_preflight()
+
+    def retranslate(self) -> None:
+        """Redraw in the current language, keeping what was typed."""
+        eid = self.query_one("#employee-id", Input).value
+        self.refresh(recompose=True)
+        self.call_after_refresh(lambda: setattr(self.query_one("#employee-id", Input), "value", eid))
+
+    # -- pre-flight --------------------------------------------------------
+
+    def on_resize(self, _event: Resize) -> None:
+        self._render_preflight()
+
+    def _render_preflight(self) -> None:
+        cols, rows = self.app.size
+        line = Text(no_wrap=True, overflow="ellipsis")
+        if cols < MIN_COLUMNS or rows < MIN_ROWS:
+            line.append(t("preflight.small", cols=cols, rows=rows), style="bold yellow")
+        else:
+            line.append(t("preflight.size_ok", cols=cols, rows=rows), style="green")
+        line.append(" · ")
+        line.append_text(self._backend_line)
+        line.append(f" · v{__version__}", style="dim")
+        self.query_one("#preflight", Static).update(line)
+
+    @work(exclusive=True, group="preflight")
+    async def action_preflight(self) -> None:
+        """Check the backend and the clock again (F5)."""
+        self._backend_line = Text(t("preflight.checking"), style="dim")
+        self._render_preflight()
+        result = await self.app.get_session().preflight()
+        line = Text()
+        if not result.reachable:
+            line.append(t("preflight.unreachable"), style="bold red")
+        else:
+            line.append(t("preflight.backend_ok"), style="green")
+            line.append(" · ")
+            if result.skew_warning:
+                line.append(t("preflight.skew_bad", skew=f"{result.skew:+.0f}"), style="bold yellow")
+            else:
+                line.append(t("preflight.skew_ok", skew=f"{result.skew:+.1f}"), style="green")
+        self._backend_line = line
+        self._render_preflight()
+
+    # -- sign-in -----------------------------------------------------------
+
+    @on(Input.Submitted, "#employee-id")
+    def _next_field(self) -> None:
+        self.query_one("#password", Input).focus()
+
+    @on(Input.Submitted, "#password")
+    @on(Button.Pressed, "#submit")
+    def _submit(self) -> None:
+        eid = self.query_one("#employee-id", Input).value
+        password = self.query_one("#password", Input).value
+        if not eid.strip():
+            self._error(t("login.need_id"))
+            self.query_one("#employee-id", Input).focus()
+            return
+        if not password:
+            self._error(t("login.need_password"))
+            self.query_one("#password", Input).focus()
+            return
+        if not self._busy:
+            self._busy = True
+            self._error(t("login.signing_in"), style="dim")
+            self._sign_in(eid, password)
+
+    def _error(self, message: str, style: str = "bold red") -> None:
+        self.query_one("#error", Static).update(Text(message, style=style))
+
+    @work(exclusive=True, group="sign-in")
+    async def _sign_in(self, eid: str, password: str) -> None:
+        from csdesk.screens.errors import describe_error
+
+        session = self.app.get_session()
+        try:
+            await session.login(eid, password)
+        except ValueError:
+            self._error(t("login.bad_id"))
+        except Exception as exc:  # every failure becomes one clear line
+            self._error(describe_error(exc))
+            if getattr(exc, "code", None) == "invalid-credentials":
+                pwd = self.query_one("#password", Input)
+                pwd.value = ""
+                pwd.focus()
+        else:
+            self.query_one("#password", Input).value = ""
+            self._error("")
+            from csdesk.screens.mfa import MfaScreen
+
+            self.app.push_screen(MfaScreen())
+        finally:
+            self._busy = False

@@ -1,0 +1,124 @@
+"""Agents: creation (for seeding and ``csdesk admin``) and state changes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from csdesk.domain.agent_state import AGENT_REASONS, AgentState, NotReadyReason, can_move
+from csdesk.domain.identity import normalize_employee_id
+from csdesk.domain.schemas import AgentStateView
+from csdesk.server.audit import audit
+from csdesk.server.context import ServerContext
+from csdesk.server.db import utcnow
+from csdesk.server.events import publish
+from csdesk.server.models import Agent
+from csdesk.server.problems import ProblemError
+from csdesk.server.security import new_totp_secret
+from csdesk.server.views import state_view
+
+
+def create_agent(
+    ctx: ServerContext,
+    employee_id: str,
+    *,
+    name: str,
+    team: str,
+    password: str,
+    totp_secret: str | None = None,
+) -> tuple[str, str]:
+    """Create an Offline agent and return ``(employee_id, totp_secret)``.
+
+    ``employee_id`` is normalised (``" a1001 "`` → ``"A1001"``,
+    :func:`csdesk.domain.identity.normalize_employee_id`); the password is
+    stored as an Argon2id hash; a new base32 TOTP secret is made unless one is
+    given. Raises ``ValueError`` for an invalid or already used employee ID.
+    Password policy is the caller's business.
+    """
+    agent_id = normalize_employee_id(employee_id)
+    password_hash = ctx.passwords.hash(password)
+    secret = totp_secret or new_totp_secret()
+    now = utcnow()
+    with ctx.db.write() as session:
+        if session.get(Agent, agent_id) is not None:
+            raise ValueError(f"employee ID {agent_id} already exists")
+        session.add(
+            Agent(
+                employee_id=agent_id,
+                name=name,
+                team=team,
+                password_hash=password_hash,
+                totp_secret=secret,
+                totp_last_step=None,
+                state=AgentState.OFFLINE.value,
+                state_reason=None,
+                state_since=now,
+                created_at=now,
+            )
+        )
+    return agent_id, secret
+
+
+def move_agent(
+    session: Session,
+    agent: Agent,
+    state: AgentState,
+    reason: NotReadyReason | None,
+    now: datetime | None = None,
+) -> AgentStateView:
+    """Put ``agent`` into ``state`` (no rule check) and publish a ``state`` event.
+
+    Used by the server's own moves (sign-in → Not Ready ``sign_in``,
+    sign-out → Offline) and, after :func:`change_state_by_hand` checked the
+    rules, by the agent's. Entering the same state with the same reason
+    changes nothing and publishes nothing.
+    """
+    reason_value = reason.value if reason is not None else None
+    if agent.state == state.value and agent.state_reason == reason_value:
+        return state_view(agent)
+    agent.state = state.value
+    agent.state_reason = reason_value
+    agent.state_since = now or utcnow()
+    view = state_view(agent)
+    publish(session, agent_id=agent.employee_id, type="state", data=view.model_dump(mode="json"))
+    return view
+
+
+def change_state_by_hand(
+    session: Session, agent: Agent, state: AgentState, reason: NotReadyReason | None
+) -> AgentStateView:
+    """Apply ``PUT /me/state``: the moves of ``csdesk.domain.agent_state.can_move``.
+
+    Not Ready needs a reason from ``AGENT_REASONS`` (``sign_in`` is the
+    server's); other states take none. Raises :class:`ProblemError`
+    ``validation-error`` (422) for a missing/extra/reserved reason and
+    ``illegal-transition`` (409) for a move the state machine forbids.
+    """
+    if state is AgentState.NOT_READY:
+        if reason is None or reason not in AGENT_REASONS:
+            raise ProblemError(
+                "validation-error",
+                "Not Ready needs a reason.",
+                errors=[
+                    {
+                        "field": "body.reason",
+                        "message": "choose one of: " + ", ".join(AGENT_REASONS),
+                    }
+                ],
+            )
+    elif reason is not None:
+        raise ProblemError(
+            "validation-error",
+            "Only Not Ready takes a reason.",
+            errors=[{"field": "body.reason", "message": "must be null unless state is not_ready"}],
+        )
+    current = AgentState(agent.state)
+    if not can_move(current, state):
+        raise ProblemError(
+            "illegal-transition", f"Cannot move from {current.value} to {state.value} by hand."
+        )
+    view = move_agent(session, agent, state, reason)
+    detail = state.value if reason is None else f"{state.value}:{reason.value}"
+    audit(session, agent_id=agent.employee_id, type="state", detail=detail)
+    return view

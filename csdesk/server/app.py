@@ -1,0 +1,56 @@
+"""The FastAPI application of the reference backend."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import csdesk
+from csdesk.server.config import ServerSettings
+from csdesk.server.context import ServerContext
+from csdesk.server.problems import install_problem_handlers
+from csdesk.server.routes import announcements, auth, events, health, me, sync
+from csdesk.server.seed import seed_if_new
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: ServerSettings, *, context: ServerContext | None = None) -> FastAPI:
+    """Build the app for ``settings``: open the database, create tables, seed demo data.
+
+    The database is opened here (not at lifespan start), so a bad path fails
+    at once. Demo data goes into a new database when ``settings.seed_demo``.
+    The :class:`ServerContext` is ``app.state.ctx``; pass ``context`` to
+    share one. Routes live under ``/api/v1``; the OpenAPI document is
+    ``/api/v1/openapi.json`` and the docs UI ``/api/v1/docs``. Every error is
+    an RFC 9457 problem (``csdesk.server.problems``). When the app's lifespan
+    ends, event streams are closed and database connections released.
+    """
+    ctx = context or ServerContext.open(settings)
+    if settings.seed_demo:
+        seed_if_new(ctx)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            ctx.close()
+
+    app = FastAPI(
+        title="csdesk reference backend",
+        version=csdesk.__version__,
+        summary="Contact-centre agent desk API (see docs/protocol.md).",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=f"{API_PREFIX}/docs/oauth2-redirect",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    install_problem_handlers(app)
+    for module in (health, auth, me, announcements, sync, events):
+        app.include_router(module.router, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,24 @@
+"""The audit trail (design §8): who did what, when, by the server clock."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from csdesk.server.db import utcnow
+from csdesk.server.models import AuditEvent
+
+#: Audit event types written by this backend.
+AUDIT_TYPES = frozenset({"sign-in", "sign-in-failed", "sign-out", "refresh-reuse", "ack", "state"})
+
+
+def audit(session: Session, *, agent_id: str | None, type: str, detail: str | None = None) -> None:
+    """Add an audit event to ``session``'s transaction.
+
+    ``agent_id`` is ``None`` when the actor is unknown (a sign-in with an
+    unknown employee ID). ``detail`` is a short reason such as
+    ``"bad-password"``; never a password, code, token or customer PII.
+    Raises ``ValueError`` for a type outside :data:`AUDIT_TYPES`.
+    """
+    if type not in AUDIT_TYPES:
+        raise ValueError(f"unknown audit type {type!r}")
+    session.add(AuditEvent(agent_id=agent_id, type=type, detail=detail, at=utcnow()))

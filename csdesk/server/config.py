@@ -1,0 +1,65 @@
+"""Settings of the reference backend. Every duration is in seconds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypedDict
+
+
+class Argon2Cost(TypedDict):
+    """Argon2 parameters: passes, memory in KiB, lanes (RFC 9106 §3.1)."""
+
+    argon2_time_cost: int
+    argon2_memory_cost: int
+    argon2_parallelism: int
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """How one backend instance runs.
+
+    - ``db_path``: the SQLite file (its folder is created with mode 0700).
+    - ``access_ttl``: access-token lifetime, s (1 h).
+    - ``refresh_ttl``: lifetime of a sign-in's refresh tokens, s (10 h, one
+      shift). Rotation keeps the sign-in's absolute end; it does not extend it.
+    - ``mfa_ticket_ttl``: how long the ticket from ``/auth/login`` lives, s.
+    - ``mfa_max_attempts``: wrong codes accepted on one ticket before it dies.
+    - ``totp_window``: steps of 30 s accepted either side of now (RFC 6238 §5.2).
+    - ``heartbeat``: interval of the SSE ``: ping`` comment, s; also how often
+      an idle stream re-checks its token and the database.
+    - ``idempotency_ttl``: how long an ``Idempotency-Key`` answer is kept, s.
+    - ``argon2_time_cost`` / ``argon2_memory_cost`` (KiB) / ``argon2_parallelism``:
+      password hashing cost. The defaults are argon2-cffi's production profile
+      (RFC 9106 "second recommended option": t=3, m=64 MiB, p=4, ~0.1 s per
+      hash). Tests may pass :meth:`fast_hashing` values; never do so in production.
+    - ``seed_demo``: put the demo agents and announcements into a new database.
+    """
+
+    db_path: Path
+    access_ttl: int = 3600
+    refresh_ttl: int = 36000
+    mfa_ticket_ttl: int = 300
+    mfa_max_attempts: int = 5
+    totp_window: int = 1
+    heartbeat: float = 15.0
+    idempotency_ttl: int = 86400
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 65536
+    argon2_parallelism: int = 4
+    seed_demo: bool = True
+
+    @staticmethod
+    def fast_hashing() -> Argon2Cost:
+        """Argon2 parameters for tests only (~1 ms per hash instead of ~100 ms).
+
+        Use as ``ServerSettings(db_path=..., **ServerSettings.fast_hashing())``.
+        """
+        return {"argon2_time_cost": 1, "argon2_memory_cost": 1024, "argon2_parallelism": 1}
+
+
+def default_db_path() -> Path:
+    """The embedded database under the user data folder (``…/csdesk/server.db``)."""
+    from platformdirs import user_data_path
+
+    return user_data_path("csdesk", appauthor=False) / "server.db"

@@ -1,0 +1,228 @@
+"""Database tables of the reference backend (SQLAlchemy 2 typed declarative).
+
+Every time column holds UTC. Secrets that only need to be recognised (access,
+refresh and MFA tokens) are stored as SHA-256 hex digests, never in clear.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as naive UTC and read back as an aware UTC datetime."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert an aware datetime to naive UTC; raise ``ValueError`` on a naive one."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Mark a stored naive UTC datetime as UTC."""
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base; JSON columns map from ``dict[str, Any]``."""
+
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Meta(Base):
+    """Key/value facts about the database itself (``seeded_at``, ``schema``)."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Agent(Base):
+    """A contact-centre agent: identity, credentials and live state.
+
+    ``totp_last_step`` is the last accepted RFC 6238 time step (replay guard,
+    §5.2). ``state``/``state_reason`` hold ``AgentState``/``NotReadyReason``
+    values; ``state_since`` is when the state was entered.
+    """
+
+    __tablename__ = "agents"
+
+    employee_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    team: Mapped[str] = mapped_column(String(128))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    totp_secret: Mapped[str] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)
+    state: Mapped[str] = mapped_column(String(16))
+    state_reason: Mapped[str | None] = mapped_column(String(16), default=None)
+    state_since: Mapped[datetime]
+    created_at: Mapped[datetime]
+
+
+class Token(Base):
+    """An access or refresh token (``kind``), known only by its SHA-256 hash.
+
+    ``sign_in`` groups the tokens issued by one sign-in and its refreshes, so
+    that sign-out revokes them all and a replayed refresh token revokes the
+    whole family (RFC 9700 §4.14.2).
+    """
+
+    __tablename__ = "tokens"
+    __table_args__ = (Index("ix_tokens_sign_in", "sign_in"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.employee_id"), index=True)
+    sign_in: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class MfaTicket(Base):
+    """The ticket between password and second factor: hashed, expiring, single use."""
+
+    __tablename__ = "mfa_tickets"
+
+    ticket_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.employee_id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Announcement(Base):
+    """A bulletin. Editing its text bumps ``version``; acks are per version."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(256))
+    body: Mapped[str] = mapped_column(Text)
+    mandatory: Mapped[bool] = mapped_column(Boolean)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    published_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime]
+
+
+class AnnouncementAck(Base):
+    """Who acknowledged which version of an announcement, and when (server clock)."""
+
+    __tablename__ = "announcement_acks"
+    __table_args__ = (UniqueConstraint("agent_id", "announcement_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.employee_id"))
+    announcement_id: Mapped[str] = mapped_column(ForeignKey("announcements.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    acknowledged_at: Mapped[datetime]
+
+
+class AgentSettingsRow(Base):
+    """An agent's settings document and its version (0 = never saved)."""
+
+    __tablename__ = "agent_settings"
+
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.employee_id"), primary_key=True)
+    data: Mapped[dict[str, Any]]
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+
+
+class IdempotencyKey(Base):
+    """The stored answer to a mutation sent with an ``Idempotency-Key``.
+
+    ``fingerprint`` is the SHA-256 of method, path and canonical JSON body.
+    Unique per (agent, key), so two racing requests cannot both apply.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("agent_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.employee_id"))
+    key: Mapped[str] = mapped_column(String(255))
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(512))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class EventRow(Base):
+    """A server-sent event. ``agent_id`` NULL means broadcast to every agent.
+
+    ``id`` never goes back (SQLite AUTOINCREMENT), so it is the SSE resume point.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_agent_id", "agent_id", "id"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.employee_id"), default=None)
+    type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class Change(Base):
+    """One change to a document of a sync collection; ``seq`` is the sync cursor.
+
+    ``agent_id`` NULL means the change concerns every agent (a new
+    announcement); otherwise only that agent sees it (their settings, their
+    acknowledgement). ``deleted`` marks a removal.
+    """
+
+    __tablename__ = "changes"
+    __table_args__ = (
+        Index("ix_changes_collection_seq", "collection", "seq"),
+        {"sqlite_autoincrement": True},
+    )
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    collection: Mapped[str] = mapped_column(String(32))
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.employee_id"), default=None)
+    item_id: Mapped[str] = mapped_column(String(64))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    changed_at: Mapped[datetime]
+
+
+class AuditEvent(Base):
+    """An audit record: ``type`` is e.g. ``sign-in``, ``sign-in-failed``,
+    ``sign-out``, ``ack``; ``agent_id`` is NULL when the agent is unknown.
+    ``detail`` never holds a password, code or token.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[str | None] = mapped_column(String(32), index=True, default=None)
+    type: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text, default=None)
+    at: Mapped[datetime]

@@ -1,0 +1,83 @@
+"""``/me``: the signed-in agent's profile, state and settings."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from csdesk.domain.schemas import (
+    AgentProfile,
+    AgentSettings,
+    AgentStateView,
+    SettingsUpdate,
+    StateChangeRequest,
+)
+from csdesk.server.agent_settings import get_settings, save_settings
+from csdesk.server.agents import change_state_by_hand
+from csdesk.server.db import utcnow
+from csdesk.server.deps import Auth, Ctx, IdempotencyKeyHeader, outcome_response, problems
+from csdesk.server.idempotency import Outcome, run_idempotent
+from csdesk.server.models import Agent
+from csdesk.server.problems import ProblemError
+from csdesk.server.views import profile
+
+router = APIRouter(prefix="/me", tags=["me"])
+
+
+def _agent(session: Session, agent_id: str) -> Agent:
+    agent = session.get(Agent, agent_id)
+    if agent is None:
+        raise ProblemError("unauthorized", "The agent no longer exists.")
+    return agent
+
+
+@router.get("", response_model=AgentProfile, responses=problems(401))
+def me(ctx: Ctx, auth: Auth) -> AgentProfile:
+    """The agent's identity and current state, with the server clock."""
+    with ctx.db.read() as session:
+        return profile(_agent(session, auth.agent_id), utcnow())
+
+
+@router.put("/state", response_model=AgentStateView, responses=problems(401, 409, 422))
+def put_state(body: StateChangeRequest, ctx: Ctx, auth: Auth) -> AgentStateView:
+    """Ready, Not Ready (with a reason) or Offline, by the rules of ``agent_state.can_move``.
+
+    409 ``illegal-transition``; 422 ``validation-error`` for a missing or misplaced reason.
+    """
+    with ctx.db.write() as session:
+        return change_state_by_hand(
+            session, _agent(session, auth.agent_id), body.state, body.reason
+        )
+
+
+@router.get("/settings", response_model=AgentSettings, responses=problems(401))
+def read_settings(ctx: Ctx, auth: Auth) -> AgentSettings:
+    """The agent's settings document and its version (0 when never saved)."""
+    with ctx.db.read() as session:
+        return get_settings(session, auth.agent_id)
+
+
+@router.put("/settings", response_model=AgentSettings, responses=problems(401, 409, 422))
+def write_settings(
+    body: SettingsUpdate, request: Request, ctx: Ctx, auth: Auth, key: IdempotencyKeyHeader
+) -> JSONResponse:
+    """Save settings edited from ``base_version``; 409 ``version-conflict`` when stale.
+
+    With ``Idempotency-Key`` a repeat returns the first answer and saves nothing.
+    """
+
+    def apply(session: Session) -> Outcome:
+        saved = save_settings(session, auth.agent_id, body.data, body.base_version)
+        return Outcome(200, saved.model_dump(mode="json"))
+
+    outcome = run_idempotent(
+        ctx,
+        agent_id=auth.agent_id,
+        key=key,
+        method=request.method,
+        path=request.url.path,
+        body=body.model_dump(mode="json"),
+        apply=apply,
+    )
+    return outcome_response(outcome)

@@ -1,0 +1,174 @@
+"""Deterministic demo data for a new database (``csdesk demo``, training, tests).
+
+:data:`DEMO_AGENTS` is the one source of the demo accounts for the README,
+the tests and the login screen's hints. Each TOTP secret is 32 base32
+characters (160 bits, RFC 4226 §4 R6); add it to an authenticator app, or
+compute a code with ``pyotp.TOTP(secret).now()``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Final, TypedDict
+
+from sqlalchemy.orm import Session
+
+from csdesk.domain.agent_state import AgentState
+from csdesk.server.changes import record_change
+from csdesk.server.context import ServerContext
+from csdesk.server.db import utcnow
+from csdesk.server.models import Agent, Announcement, Meta
+
+
+class DemoAgent(TypedDict):
+    """A demo account: sign in with ``employee_id`` + ``password``, then a TOTP code."""
+
+    employee_id: str
+    name: str
+    team: str
+    password: str
+    totp_secret: str
+
+
+class DemoAnnouncement(TypedDict):
+    """A demo announcement; ages and lifetimes are relative to seeding time."""
+
+    id: str
+    title: str
+    body: str
+    mandatory: bool
+    published_hours_ago: int
+    expires_in_days: int | None
+
+
+DEMO_AGENTS: Final[list[DemoAgent]] = [
+    {
+        "employee_id": "A1001",
+        "name": "张伟",
+        "team": "零售客服一组",
+        "password": "Demo#2026a",
+        "totp_secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+    },
+    {
+        "employee_id": "A1002",
+        "name": "李娜 / Li Na",
+        "team": "零售客服一组",
+        "password": "Demo#2026b",
+        "totp_secret": "JRUSATTBEBSGK3LPEBQWGY3POVXHIIJO",
+    },
+    {
+        "employee_id": "A1003",
+        "name": "王芳",
+        "team": "信用卡客服组",
+        "password": "Demo#2026c",
+        "totp_secret": "K5QW4ZZAIZQW4ZZAMRSW23ZAMFRWG5BO",
+    },
+]
+
+DEMO_ANNOUNCEMENTS: Final[list[DemoAnnouncement]] = [
+    {
+        "id": "ann-antifraud-script",
+        "title": "反诈骗话术更新",
+        "body": (
+            "自即日起，凡客户来电涉及转账、汇款、解除账户限制或修改预留手机号，"
+            "坐席须在办理前完整播报以下提示：\n"
+            "“本行工作人员不会以任何理由向您索要短信验证码、交易密码或要求您向"
+            "所谓‘安全账户’转账。如有人以公检法、客服退款、贷款解冻等名义要求您"
+            "转账，请立即停止操作并拨打 96110 反诈专线。”\n"
+            "客户表示正受他人指导操作、通话中有第三方提示、或转账对象为陌生个人"
+            "账户时，应暂停业务办理，按《可疑交易上报流程》提交工单并标记“疑似"
+            "电信诈骗”。\n本公告须确认已阅读后方可进入工作台。"
+        ),
+        "mandatory": True,
+        "published_hours_ago": 2,
+        "expires_in_days": None,
+    },
+    {
+        "id": "ann-holiday-hours",
+        "title": "元旦假期服务安排",
+        "body": (
+            "元旦假期期间（1 月 1 日至 1 月 3 日），电话银行人工服务照常 7×24 小时"
+            "提供；网点营业时间调整为 9:00—16:00，对公业务暂停办理。\n"
+            "客户咨询假期期间跨行转账到账时间时，请说明：小额支付系统正常运行，"
+            "大额支付系统假期后首个工作日处理。"
+        ),
+        "mandatory": False,
+        "published_hours_ago": 26,
+        "expires_in_days": 45,
+    },
+    {
+        "id": "ann-kb-release",
+        "title": "知识库更新：信用卡分期手续费说明",
+        "body": (
+            "知识库已更新《信用卡账单分期手续费说明》：新增 3 期、6 期费率示例，"
+            "以及提前还款时剩余手续费的计算方法。\n"
+            "解答分期问题时，请以知识库最新版本为准，并提醒客户分期手续费按期收取、"
+            "提前还款不退已收取部分。"
+        ),
+        "mandatory": False,
+        "published_hours_ago": 50,
+        "expires_in_days": 30,
+    },
+]
+
+_SEEDED_KEY = "seeded_at"
+
+
+def seed_if_new(ctx: ServerContext) -> bool:
+    """Insert the demo agents and announcements once per database.
+
+    Returns ``True`` when it seeded, ``False`` when the database was seeded
+    before (the ``meta`` table remembers it, so deleting demo data later does
+    not bring it back). Agents start Offline; passwords are hashed with the
+    context's Argon2 parameters.
+    """
+    with ctx.db.read() as session:
+        if session.get(Meta, _SEEDED_KEY) is not None:
+            return False
+    hashes = {agent["employee_id"]: ctx.passwords.hash(agent["password"]) for agent in DEMO_AGENTS}
+    with ctx.db.write() as session:
+        if session.get(Meta, _SEEDED_KEY) is not None:
+            return False
+        _insert(session, hashes)
+    return True
+
+
+def _insert(session: Session, hashes: dict[str, str]) -> None:
+    now = utcnow()
+    for demo in DEMO_AGENTS:
+        if session.get(Agent, demo["employee_id"]) is not None:
+            continue
+        session.add(
+            Agent(
+                employee_id=demo["employee_id"],
+                name=demo["name"],
+                team=demo["team"],
+                password_hash=hashes[demo["employee_id"]],
+                totp_secret=demo["totp_secret"],
+                totp_last_step=None,
+                state=AgentState.OFFLINE.value,
+                state_reason=None,
+                state_since=now,
+                created_at=now,
+            )
+        )
+    # Oldest first, so the change log (sync order) follows publication order.
+    for ann in sorted(DEMO_ANNOUNCEMENTS, key=lambda a: -a["published_hours_ago"]):
+        if session.get(Announcement, ann["id"]) is not None:
+            continue
+        published = now - timedelta(hours=ann["published_hours_ago"])
+        expires = now + timedelta(days=ann["expires_in_days"]) if ann["expires_in_days"] else None
+        session.add(
+            Announcement(
+                id=ann["id"],
+                title=ann["title"],
+                body=ann["body"],
+                mandatory=ann["mandatory"],
+                version=1,
+                published_at=published,
+                expires_at=expires,
+                updated_at=now,
+            )
+        )
+        record_change(session, "announcements", ann["id"])
+    session.add(Meta(key=_SEEDED_KEY, value=now.isoformat()))

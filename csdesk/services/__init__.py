@@ -1,0 +1,1 @@
+"""Orchestration between the store and the backend client, without widgets."""

@@ -1,0 +1,323 @@
+"""One agent's session with a backend: sign-in, store, sync, live state.
+
+The screens drive a :class:`DeskSession` from workers; it never touches
+widgets. Flow (operating guide §1.2): :meth:`login` (employee ID + password)
+→ :meth:`verify_code` (TOTP) → :meth:`open_store` → :meth:`start` (pull, then
+the push loop and the event stream run as tasks the app owns) → … →
+:meth:`sign_out`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from csdesk.api.client import ApiClient
+from csdesk.api.errors import ApiError, OfflineError
+from csdesk.api.events import EventFollower
+from csdesk.domain import schemas
+from csdesk.domain.agent_state import AgentState, NotReadyReason
+from csdesk.domain.identity import normalize_employee_id, normalize_otp
+from csdesk.services.preflight import PreflightResult, check_backend
+from csdesk.services.sync import LOCAL_ACKS, SETTINGS_ID, SyncService, SyncStatus
+from csdesk.store.local import LocalStore, store_folder
+from csdesk.store.errors import StoreLockedError
+
+
+_COLLECTION_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def is_unread(ann: schemas.Announcement) -> bool:
+    """True until the agent acknowledged this version (an update needs a new ack)."""
+    return ann.acknowledged_version is None or ann.acknowledged_version < ann.version
+
+
+class DeskSession:
+    """State and calls of one signed-in agent on one backend.
+
+    Callbacks (all run in the event loop): ``on_state(AgentStateView)``,
+    ``on_sync(SyncStatus)``, ``on_announcement(Announcement)``,
+    ``on_settings(dict)``, ``on_signed_out()`` (the server ended the session).
+    """
+
+    def __init__(self, backend_url: str, data_dir: Path, *, api: ApiClient | None = None) -> None:
+        self.backend_url = backend_url
+        self.data_dir = data_dir
+        self.api = api or ApiClient(backend_url)
+        self.employee_id: str | None = None
+        self.profile: schemas.AgentProfile | None = None
+        self.state: schemas.AgentStateView | None = None
+        self.store: LocalStore | None = None
+        self.sync: SyncService | None = None
+        self.follower: EventFollower | None = None
+        self._ticket: str | None = None
+        #: Server clock minus local clock, seconds (from the last pre-flight).
+        self.clock_skew = 0.0
+        self.on_state: Callable[[schemas.AgentStateView], None] | None = None
+        self.on_sync: Callable[[SyncStatus], None] | None = None
+        self.on_announcement: Callable[[schemas.Announcement], None] | None = None
+        self.on_settings: Callable[[dict[str, Any]], None] | None = None
+        self.on_signed_out: Callable[[], None] | None = None
+
+    # -- before sign-in ------------------------------------------------------
+
+    async def preflight(self) -> PreflightResult:
+        """Backend reachable and clock skew (see ``services.preflight``)."""
+        result = await check_backend(self.api)
+        if result.skew is not None:
+            self.clock_skew = result.skew
+        return result
+
+    def store_in_use(self, employee_id: str) -> bool:
+        """True when another csdesk on this machine holds this agent's store."""
+        from csdesk.store.local import is_locked
+
+        return is_locked(self.data_dir, self.backend_url, employee_id)
+
+    async def login(self, employee_id: str, password: str) -> schemas.MfaChallenge:
+        """Step 1. Raises ``ValueError`` (bad ID), ``StoreLockedError``, ``ApiError``."""
+        eid = normalize_employee_id(employee_id)
+        if await asyncio.to_thread(self.store_in_use, eid):
+            raise StoreLockedError(store_folder(self.data_dir, self.backend_url, eid))
+        challenge = await self.api.login(eid, password)
+        self.employee_id = eid
+        self._ticket = challenge.mfa_ticket
+        return challenge
+
+    async def verify_code(self, code: str) -> schemas.AgentProfile:
+        """Step 2 with a TOTP code (spaces allowed). Raises ``ValueError``, ``ApiError``."""
+        if not self._ticket:
+            raise RuntimeError("verify_code before login")
+        tokens = await self.api.verify_mfa(self._ticket, normalize_otp(code))
+        self._ticket = None
+        self.profile = tokens.agent
+        self.state = tokens.agent.state
+        return tokens.agent
+
+    # -- after sign-in -------------------------------------------------------
+
+    async def open_store(self) -> LocalStore:
+        """Open (lock) this agent's local store. Raises ``StoreError`` subclasses."""
+        assert self.employee_id
+        self.store = await asyncio.to_thread(self._open_and_check)
+        self.sync = SyncService(self.api, self.store, on_status=self._sync_status)
+        return self.store
+
+    def _open_and_check(self) -> LocalStore:
+        """Open the store and read every collection file now, so a corrupt one
+        is reported at sign-in (naming the file) rather than mid-shift."""
+        assert self.employee_id
+        store = LocalStore.open(self.data_dir, self.backend_url, self.employee_id)
+        try:
+            for path in sorted(store.folder.glob("*.json")):
+                if _COLLECTION_NAME.fullmatch(path.stem):
+                    store.collection(path.stem)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def _sync_status(self, status: SyncStatus) -> None:
+        if self.on_sync:
+            self.on_sync(status)
+
+    async def initial_sync(self) -> bool:
+        """Pull every collection once. Returns False (and keeps going) when offline."""
+        assert self.sync
+        try:
+            await self.sync.pull_all()
+        except ApiError:
+            await self.sync.refresh_status()
+            return False
+        return True
+
+    def make_follower(self) -> EventFollower:
+        """The event stream follower; the app runs :meth:`EventFollower.run` as a worker."""
+        self.follower = EventFollower(
+            self.api, self._on_event, self._on_stream_status
+        )
+        return self.follower
+
+    async def _on_stream_status(self, connected: bool) -> None:
+        if self.sync:
+            await self.sync.set_online(connected, None if connected else "event stream lost")
+        if connected:
+            # Catch up on anything missed while the stream was down.
+            try:
+                if self.sync:
+                    await self.sync.pull_all()
+                await self._refresh_state()
+            except ApiError:
+                pass
+
+    async def _refresh_state(self) -> None:
+        me = await self.api.me()
+        self.profile = me
+        self._set_state(me.state)
+
+    def _set_state(self, view: schemas.AgentStateView) -> None:
+        self.state = view
+        if self.on_state:
+            self.on_state(view)
+
+    async def _on_event(self, event: schemas.Event) -> None:
+        if event.type == "state":
+            try:
+                view = schemas.AgentStateView.model_validate(event.data)
+            except ValueError:
+                return
+            self._set_state(view)
+            if view.state is AgentState.OFFLINE and self.on_signed_out:
+                self.on_signed_out()
+        elif event.type == "announcement" and self.sync and self.store:
+            try:
+                ann = schemas.Announcement.model_validate(event.data)
+            except ValueError:
+                return
+            # The broadcast carries no per-agent acknowledgement: pull this
+            # agent's view instead of storing the event as it is.
+            try:
+                await self.sync.pull("announcements")
+            except ApiError:
+                pass
+            if self.on_announcement:
+                self.on_announcement(ann)
+        elif event.type == "settings" and self.sync and self.store:
+            if await self.sync.io(self.sync.has_pending, "settings.update"):
+                return  # our own newer edit is queued; its result settles the version
+            await self.sync.io(self.store.upsert, "settings", SETTINGS_ID, event.data)
+            if self.on_settings and isinstance(event.data.get("data"), dict):
+                self.on_settings(event.data["data"])
+
+    # -- announcements (operating guide §1.2) ------------------------------
+
+    def _announcements_now(self) -> list[schemas.Announcement]:
+        assert self.store
+        acks = self.store.all(LOCAL_ACKS)
+        now = datetime.now(timezone.utc)
+        result: list[schemas.Announcement] = []
+        for doc in self.store.all("announcements").values():
+            try:
+                ann = schemas.Announcement.model_validate(doc)
+            except ValueError:
+                continue
+            if ann.expires_at and ann.expires_at <= now:
+                continue
+            local = acks.get(ann.id)
+            if local and local.get("version", 0) >= ann.version and not (
+                ann.acknowledged_version and ann.acknowledged_version >= ann.version
+            ):
+                ann = ann.model_copy(
+                    update={
+                        "acknowledged_version": local["version"],
+                        "acknowledged_at": datetime.fromtimestamp(local["at"], timezone.utc),
+                    }
+                )
+            result.append(ann)
+        result.sort(key=lambda a: a.published_at, reverse=True)
+        return result
+
+    async def announcements(self) -> list[schemas.Announcement]:
+        """Current announcements from the local copy, newest first, with acks merged."""
+        assert self.sync
+        return await self.sync.io(self._announcements_now)
+
+    async def unread_announcements(self) -> list[schemas.Announcement]:
+        """Announcements this agent has not acknowledged at their current version."""
+        return [a for a in await self.announcements() if is_unread(a)]
+
+    async def acknowledge(self, ann: schemas.Announcement) -> None:
+        """Record the ack locally at once and queue it for the server (outbox)."""
+        assert self.sync and self.store
+        await self.sync.io(
+            self.store.upsert, LOCAL_ACKS, ann.id,
+            {"id": ann.id, "version": ann.version, "at": time.time()},
+        )
+        await self.sync.enqueue(
+            "announcement.ack", "POST", f"/announcements/{ann.id}/ack", {"version": ann.version}
+        )
+
+    # -- settings ----------------------------------------------------------
+
+    async def settings(self) -> dict[str, Any]:
+        """The agent's settings from the local copy (``{}`` before the first pull)."""
+        assert self.sync and self.store
+        doc = await self.sync.io(self.store.get, "settings", SETTINGS_ID)
+        return dict((doc or {}).get("data") or {})
+
+    async def save_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Apply ``changes`` locally at once and queue them for the server."""
+        assert self.sync and self.store
+
+        def apply() -> tuple[dict[str, Any], int]:
+            doc = self.store.get("settings", SETTINGS_ID) or {"id": SETTINGS_ID, "version": 0}
+            data = {**(doc.get("data") or {}), **changes}
+            self.store.upsert("settings", SETTINGS_ID, {**doc, "id": SETTINGS_ID, "data": data})
+            return data, int(doc.get("version") or 0)
+
+        data, base = await self.sync.io(apply)
+        await self.sync.enqueue(
+            "settings.update", "PUT", "/me/settings",
+            {"data": data, "base_version": base, "changed": changes},
+        )
+        return data
+
+    # -- live calls ----------------------------------------------------------
+
+    async def set_state(
+        self, state: AgentState, reason: NotReadyReason | None = None
+    ) -> schemas.AgentStateView:
+        """Change state on the server (live; raises ``OfflineError`` when offline)."""
+        view = await self.api.set_state(state, reason)
+        self._set_state(view)
+        return view
+
+    async def retry_failed(self) -> int:
+        """Queue every refused outbox item again; return how many."""
+        assert self.sync
+
+        def requeue() -> int:
+            failed = [i for i in self.sync.outbox.items() if i.status == "failed"]
+            for item in failed:
+                self.sync.outbox.retry_failed(item.key)
+            return len(failed)
+
+        count = await self.sync.io(requeue)
+        await self.sync.refresh_status()
+        self.sync.wake()
+        return count
+
+    async def flush_outbox(self, timeout: float = 3.0) -> int:
+        """Try to push what is queued before sign-out; return what is still pending."""
+        if not self.sync:
+            return 0
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not await self.sync.push_once():
+                break
+        return (await self.sync.refresh_status()).pending
+
+    async def sign_out(self) -> None:
+        """Sign out on the server (state Offline, tokens revoked). Raises ``ApiError``."""
+        try:
+            await self.flush_outbox()
+        except ApiError:
+            pass
+        await self.api.logout()
+
+    async def close(self) -> None:
+        """Release the store lock and close connections (idempotent)."""
+        if self.follower:
+            self.follower.stop()
+        if self.store:
+            store, self.store = self.store, None
+            await asyncio.to_thread(store.close)
+        try:
+            await self.api.aclose()
+        except OfflineError:
+            pass

@@ -1,0 +1,235 @@
+"""Sync between the local store and the backend: outbox push and cursor pull.
+
+Design §4–5. Mutations the agent makes offline-first (announcement
+acknowledgements, settings, and later collections) are written to the local
+store and queued in the outbox with an idempotency key; :meth:`SyncService.run_push`
+sends them in FIFO order, retrying transient failures with backoff and keeping
+permanent refusals as *failed* items the agent can see: nothing is dropped.
+:meth:`SyncService.pull` fetches each collection's changes after its stored
+cursor. Store calls are blocking file I/O (fsync), so they run in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from csdesk.api.client import ApiClient
+from csdesk.api.errors import ApiError, OfflineError, ProblemError
+from csdesk.store.local import LocalStore
+from csdesk.store.outbox import Outbox, OutboxItem
+
+#: Collections pulled from ``GET /api/v1/sync/{collection}``.
+PULLED_COLLECTIONS: tuple[str, ...] = ("announcements", "settings")
+#: Local collection of acknowledgements made here (kept until the server shows them).
+LOCAL_ACKS = "acks"
+SETTINGS_COLLECTION = "settings"
+SETTINGS_ID = "settings"
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What the header shows: reachability and outbox counts."""
+
+    online: bool
+    pending: int
+    failed: int
+    last_error: str | None = None
+
+
+class SyncService:
+    """Pushes the outbox and pulls collections for one signed-in agent.
+
+    ``on_status(SyncStatus)`` is called (in the event loop) whenever the status
+    changes. ``clock()`` returns epoch seconds.
+    """
+
+    def __init__(
+        self,
+        api: ApiClient,
+        store: LocalStore,
+        *,
+        on_status: Callable[[SyncStatus], None] | None = None,
+        on_change: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.api = api
+        self.store = store
+        self.outbox = Outbox(store)
+        self.on_status = on_status
+        self.on_change = on_change
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._wake = asyncio.Event()
+        self._online = True
+        self._last_error: str | None = None
+        self._status: SyncStatus | None = None
+
+    # -- store access in a worker thread, one at a time -------------------
+
+    async def io(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a blocking store call in a thread, serialised with the others."""
+
+        def locked() -> Any:
+            with self._lock:
+                return fn(*args, **kwargs)
+
+        return await asyncio.to_thread(locked)
+
+    # -- status -----------------------------------------------------------
+
+    async def refresh_status(self) -> SyncStatus:
+        """Recount the outbox and report the status if it changed."""
+        pending, failed = await self.io(
+            lambda: (self.outbox.pending_count(), self.outbox.failed_count())
+        )
+        status = SyncStatus(self._online, pending, failed, self._last_error)
+        if status != self._status:
+            self._status = status
+            if self.on_status:
+                self.on_status(status)
+        return status
+
+    async def set_online(self, online: bool, error: str | None = None) -> None:
+        """Record reachability (also fed by the event stream) and report it."""
+        self._online = online
+        self._last_error = None if online else error
+        await self.refresh_status()
+        if online:
+            self.wake()
+
+    # -- outbox -----------------------------------------------------------
+
+    def wake(self) -> None:
+        """Make the push loop look at the outbox now (e.g. after an enqueue)."""
+        self._wake.set()
+
+    async def enqueue(self, kind: str, method: str, path: str, body: Any) -> OutboxItem:
+        """Queue a mutation durably, wake the push loop and return the item."""
+        item = await self.io(self.outbox.enqueue, kind, method, path, body, now=self.clock())
+        await self.refresh_status()
+        self.wake()
+        return item
+
+    async def push_once(self) -> bool:
+        """Send the oldest due item. Returns True if one was sent or settled."""
+        item: OutboxItem | None = await self.io(self.outbox.peek_due, self.clock())
+        if item is None:
+            return False
+        try:
+            result = await self.api.send_mutation(item.method, item.path, item.body, item.key)
+        except OfflineError as exc:
+            await self.io(self.outbox.mark_retry, item.key, str(exc), self.clock())
+            await self.set_online(False, str(exc))
+            return False
+        except ProblemError as exc:
+            if exc.code == "version-conflict" and item.kind == "settings.update":
+                await self._rebase_settings(item)
+            elif exc.permanent:
+                await self.io(self.outbox.mark_failed, item.key, f"{exc.status} {exc}")
+            else:
+                await self.io(self.outbox.mark_retry, item.key, str(exc), self.clock())
+                await self.refresh_status()
+                return False
+        except ApiError as exc:  # malformed reply: the server may have a fault; retry
+            await self.io(self.outbox.mark_retry, item.key, str(exc), self.clock())
+            await self.refresh_status()
+            return False
+        else:
+            await self.io(self._settle, item, result)
+        if not self._online:
+            self._online = True
+            self._last_error = None
+        await self.refresh_status()
+        return True
+
+    def _settle(self, item: OutboxItem, result: Any) -> None:
+        """Apply the server's answer for a sent item and remove it (runs in a thread)."""
+        if item.kind == "settings.update" and isinstance(result, dict):
+            local = self.store.get(SETTINGS_COLLECTION, SETTINGS_ID) or {"id": SETTINGS_ID}
+            merged = {**local, "version": result.get("version", 0)}
+            if "updated_at" in result:
+                merged["updated_at"] = result["updated_at"]
+            self.store.upsert(SETTINGS_COLLECTION, SETTINGS_ID, merged)
+        self.outbox.mark_sent(item.key)
+
+    async def _rebase_settings(self, item: OutboxItem) -> None:
+        """A stale settings save: re-apply our changed keys on the server's copy.
+
+        The old item is replaced by one based on the server's current version;
+        our keys win for the keys we changed (the agent's latest choice).
+        """
+        response = await self.api.request("GET", "/me/settings")
+        server = response.json()
+        patch = item.body.get("changed", item.body.get("data", {}))
+        data = {**server.get("data", {}), **patch}
+        body = {"data": data, "base_version": server.get("version", 0), "changed": patch}
+
+        def swap() -> None:
+            self.outbox.enqueue(item.kind, item.method, item.path, body, now=self.clock())
+            self.outbox.mark_sent(item.key)
+
+        await self.io(swap)
+
+    def has_pending(self, kind: str) -> bool:
+        """True when an item of ``kind`` is queued (pending or failed). Blocking."""
+        return any(item.kind == kind for item in self.outbox.items())
+
+    async def run_push(self) -> None:
+        """Push the outbox forever: send what is due, sleep until the next due time."""
+        while True:
+            sent = await self.push_once()
+            if sent:
+                continue
+            due_at = await self.io(self.outbox.next_due_at)
+            timeout = None if due_at is None else max(0.05, due_at - self.clock())
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+            except asyncio.TimeoutError:
+                pass
+
+    # -- pull ---------------------------------------------------------------
+
+    async def pull(self, collection: str) -> int:
+        """Fetch the changes of ``collection`` after its cursor; return how many.
+
+        Raises ``ApiError`` (offline, refused, malformed); the cursor only
+        moves after a page is stored, so a failure repeats no more than a page.
+        """
+        count = 0
+        while True:
+            since = await self.io(self.store.get_meta, f"cursor:{collection}", None)
+            page = await self.api.sync_page(collection, since)
+            await self.io(self._apply_page, collection, page.items, page.deleted, page.cursor)
+            count += len(page.items) + len(page.deleted)
+            if not page.has_more:
+                break
+        if count and self.on_change:
+            self.on_change(collection)
+        return count
+
+    def _apply_page(
+        self, collection: str, items: list[dict[str, Any]], deleted: list[str], cursor: str
+    ) -> None:
+        upserts = {str(doc["id"]): doc for doc in items if doc.get("id")}
+        if collection == SETTINGS_COLLECTION and self.has_pending("settings.update"):
+            # A local edit is on its way; the push result brings the new version.
+            upserts.pop(SETTINGS_ID, None)
+        self.store.apply_changes(collection, upserts, deleted)
+        self.store.set_meta(f"cursor:{collection}", cursor)
+
+    async def pull_all(self) -> None:
+        """Pull every collection; an offline backend marks the status offline."""
+        try:
+            for name in PULLED_COLLECTIONS:
+                await self.pull(name)
+        except OfflineError as exc:
+            await self.set_online(False, str(exc))
+            raise
+        await self.set_online(True)
+

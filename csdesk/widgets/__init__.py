@@ -1,0 +1,1 @@
+"""Reusable widgets of the desk (Textual only; no HTTP or file I/O)."""

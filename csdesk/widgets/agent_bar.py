@@ -1,0 +1,81 @@
+"""The desk header: agent, state, time in state, sync status (one line)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from csdesk.domain.text import clean_text
+from csdesk.i18n import t
+
+
+def format_duration(seconds: float) -> str:
+    """``3725.4`` → ``"1:02:05"``; under an hour ``"02:05"``. Negative counts as 0."""
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+@dataclass(frozen=True)
+class BarState:
+    """What the bar shows. ``since`` is epoch seconds on the local clock."""
+
+    employee_id: str = ""
+    name: str = ""
+    state: str = "offline"
+    reason: str | None = None
+    since: float = 0.0
+    online: bool = True
+    pending: int = 0
+    failed: int = 0
+
+
+class AgentBar(Static):
+    """One-line header, redrawn every second for the time in state."""
+
+    DEFAULT_CSS = """
+    AgentBar {
+        height: 1;
+        width: 1fr;
+        background: $panel;
+        color: $text;
+        padding: 0 1;
+    }
+    """
+
+    info: reactive[BarState] = reactive(BarState, always_update=True)
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.refresh)
+
+    def watch_info(self, _value: BarState) -> None:
+        self.refresh()
+
+    def render(self) -> Text:
+        info = self.info
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"{info.employee_id} ", style="bold")
+        text.append(clean_text(info.name, keep_newlines=False, max_chars=20))
+        text.append(" │ ")
+        label = t(f"state.{info.state}")
+        if info.reason:
+            label += f" ({t(f'reason.{info.reason}')})"
+        style = {"ready": "bold green", "not_ready": "bold yellow", "offline": "bold red"}.get(
+            info.state, "bold cyan"
+        )
+        text.append(label, style=style)
+        text.append(f" {format_duration(time.time() - info.since)}")
+        text.append(" │ ")
+        if info.online:
+            text.append("● " + t("sync.online"), style="green")
+        else:
+            text.append("○ " + t("sync.offline"), style="bold red")
+        text.append(" " + t("sync.pending", count=info.pending))
+        if info.failed:
+            text.append(" " + t("sync.failed", count=info.failed), style="bold red")
+        return text
