@@ -89,8 +89,8 @@ class DemoBackend:
         self.data_dir = data_dir
         self.folder = data_dir / "demo"
         self.reset = reset
-        self.db_path = folder / "demo.db"
-        self.log_path = folder / "server.log"
+        self.db_path = self.folder / "demo.db"
+        self.log_path = self.folder / "server.log"
         self.url = ""
         self.proc: subprocess.Popen[bytes] | None = None
 
