@@ -52,6 +52,16 @@ class CsdeskApp(App[int]):
 
     # -- session -------------------------------------------------------------
 
+    async def load_session(self) -> DeskSession:
+        """The session, with its heavy imports (httpx, pydantic, TinyDB) done in
+        a thread so the login screen paints and takes keys meanwhile."""
+        if self.session is None:
+            import asyncio
+            import importlib
+
+            await asyncio.to_thread(importlib.import_module, "csdesk.services.session")
+        return self.get_session()
+
     def get_session(self) -> DeskSession:
         """The session for this backend, created on first use (imports httpx)."""
         if self.session is None:

@@ -36,8 +36,13 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    """True when ``port`` can be bound on ``host`` now."""
+    """True when ``port`` can be bound on ``host`` now.
+
+    SO_REUSEADDR as uvicorn sets it: a port whose old connections are in
+    TIME_WAIT after the last demo quit counts as free.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

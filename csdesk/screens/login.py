@@ -46,7 +46,8 @@ class LoginScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#employee-id", Input).focus()
         self._render_preflight()
-        self.action_preflight()
+        # After the first paint: the check loads the HTTP client, off the start path.
+        self.call_after_refresh(self.action_preflight)
 
     def retranslate(self) -> None:
         """Redraw in the current language, keeping what was typed."""
@@ -76,7 +77,8 @@ class LoginScreen(Screen[None]):
         """Check the backend and the clock again (F5)."""
         self._backend_line = Text(t("preflight.checking"), style="dim")
         self._render_preflight()
-        result = await self.app.get_session().preflight()
+        session = await self.app.load_session()
+        result = await session.preflight()
         line = Text()
         if not result.reachable:
             line.append(t("preflight.unreachable"), style="bold red")
@@ -121,7 +123,7 @@ class LoginScreen(Screen[None]):
     async def _sign_in(self, eid: str, password: str) -> None:
         from csdesk.screens.errors import describe_error
 
-        session = self.app.get_session()
+        session = await self.app.load_session()
         try:
             await session.login(eid, password)
         except ValueError:
