@@ -38,14 +38,21 @@ def _seed() -> int:
 
 def _run_and_kill(proc: subprocess.Popen[str], rng: random.Random) -> list[int]:
     """Kill ``proc`` at a random moment; return the write numbers it acknowledged."""
-    assert proc.stdout is not None
+    assert proc.stdout is not None and proc.stderr is not None
+    first = ""
     if rng.random() < EARLY_KILL_CHANCE:
         time.sleep(rng.uniform(0.0, 0.15))
     else:
-        assert proc.stdout.readline().strip() == "ready"
+        first = proc.stdout.readline()
+        assert first.strip() == "ready"
         time.sleep(rng.uniform(0.0, MAX_RUN_S))
     proc.send_signal(signal.SIGKILL)
-    out, err = proc.communicate(timeout=30)
+    proc.wait(timeout=30)
+    # Read through the same buffered file objects as readline() above:
+    # communicate() reads the raw pipe and would miss lines readline() had
+    # already pulled into the buffer (seen under CPU load).
+    out = first + proc.stdout.read()
+    err = proc.stderr.read()
     assert proc.returncode == -signal.SIGKILL, f"child failed by itself: {err}"
     return [int(line) for line in out.split() if line != "ready"]
 
