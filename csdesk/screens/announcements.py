@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
-from textual.app import ComposeResult
+from collections.abc import Iterable
+
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
@@ -134,6 +136,11 @@ class AnnouncementsScreen(Screen[None]):
         self._render_status()
         if then_close:
             self.dismiss()
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        """Announcement entries of the command palette."""
+        yield SystemCommand(t("cmd.ack"), t("cmd.ack.help"), self.action_acknowledge)
+        yield SystemCommand(t("cmd.continue"), t("cmd.continue.help"), self.action_continue)
 
     def action_continue(self) -> None:
         """Go to the desk once every mandatory announcement is acknowledged."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from collections.abc import Iterable
+
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.events import Resize
@@ -13,9 +15,8 @@ from textual.widgets import Button, Footer, Input, Label, Static
 
 from csdesk import __version__
 from csdesk.i18n import t
+from csdesk.services.preflight import terminal_too_small
 from csdesk.widgets.bindings import translate_bindings
-
-MIN_COLUMNS, MIN_ROWS = 80, 24
 
 
 class LoginScreen(Screen[None]):
@@ -55,6 +56,10 @@ class LoginScreen(Screen[None]):
         self.refresh(recompose=True)
         self.call_after_refresh(lambda: setattr(self.query_one("#employee-id", Input), "value", eid))
 
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        """Login entries of the command palette."""
+        yield SystemCommand(t("cmd.recheck"), t("cmd.recheck.help"), self.action_preflight)
+
     # -- pre-flight --------------------------------------------------------
 
     def on_resize(self, _event: Resize) -> None:
@@ -63,7 +68,7 @@ class LoginScreen(Screen[None]):
     def _render_preflight(self) -> None:
         cols, rows = self.app.size
         line = Text(no_wrap=True, overflow="ellipsis")
-        if cols < MIN_COLUMNS or rows < MIN_ROWS:
+        if terminal_too_small(cols, rows):
             line.append(t("preflight.small", cols=cols, rows=rows), style="bold yellow")
         else:
             line.append(t("preflight.size_ok", cols=cols, rows=rows), style="green")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from collections.abc import Iterable
+
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.screen import Screen
@@ -42,6 +44,10 @@ class MfaScreen(Screen[None]):
     def retranslate(self) -> None:
         """Redraw in the current language."""
         self.refresh(recompose=True)
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        """MFA entries of the command palette."""
+        yield SystemCommand(t("cmd.back_to_login"), t("cmd.back_to_login.help"), self.action_back)
 
     def action_back(self) -> None:
         """Back to employee ID and password."""
