@@ -86,10 +86,9 @@ def test_demo_sign_in_to_sign_out_in_a_real_terminal(tmp_path: Path) -> None:
     try:
         term.wait_for("agent sign-in")
         term.wait_for("backend reachable")
-        term.send(AGENT["employee_id"])
-        term.send(KEYS["enter"])
-        term.send(AGENT["password"])
-        term.send(KEYS["enter"], settle=1.0)
+        # All at once, as a fast typist or a password manager's auto-type:
+        # the password must not land in the employee ID field.
+        term.send(f"{AGENT['employee_id']}\r{AGENT['password']}\r", settle=1.0)
         term.wait_for("Second factor")
         term.send(pyotp.TOTP(AGENT["totp_secret"]).now())
         term.send(KEYS["enter"])

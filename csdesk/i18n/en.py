@@ -18,6 +18,7 @@ MESSAGES: dict[str, str] = {
     # key descriptions (footer), by binding id
     "key.app.quit": "Sign out",
     "key.app.sign_out": "Sign out",
+    "key.login.enter": "Next / sign in",
     "key.login.recheck": "Re-check",
     "key.mfa.back": "Back",
     "key.announcements.ack": "Acknowledge",

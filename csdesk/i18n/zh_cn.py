@@ -16,6 +16,7 @@ MESSAGES: dict[str, str] = {
     "reason.title": "未就绪原因",
     "key.app.quit": "签出",
     "key.app.sign_out": "签出",
+    "key.login.enter": "下一项 / 登录",
     "key.login.recheck": "重新检测",
     "key.mfa.back": "返回",
     "key.announcements.ack": "确认已读",

@@ -23,7 +23,13 @@ class LoginScreen(Screen[None]):
     """Employee ID + password; Enter moves on, then signs in."""
 
     CSS_PATH = "login.tcss"
-    BINDINGS = [Binding("f5", "preflight", "login.recheck", id="login.recheck")]
+    BINDINGS = [
+        Binding("f5", "preflight", "login.recheck", id="login.recheck"),
+        # Priority, so focus moves before the next key is dispatched: an agent
+        # (or a password manager) typing "ID⏎password⏎" at full speed must not
+        # see the password land in the ID field.
+        Binding("enter", "enter", "login.enter", id="login.enter", show=False, priority=True),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -99,22 +105,28 @@ class LoginScreen(Screen[None]):
 
     # -- sign-in -----------------------------------------------------------
 
-    @on(Input.Submitted, "#employee-id")
-    def _next_field(self) -> None:
-        self.query_one("#password", Input).focus()
+    def action_enter(self) -> None:
+        """Enter: from the ID field go to the password (at once), else sign in."""
+        employee = self.query_one("#employee-id", Input)
+        password = self.query_one("#password", Input)
+        if self.focused is employee:
+            self.set_focus(password)
+            return
+        # Keys typed before this Enter may still sit in the field's queue:
+        # submit from that queue, after them.
+        password.call_later(self._submit)
 
-    @on(Input.Submitted, "#password")
     @on(Button.Pressed, "#submit")
     def _submit(self) -> None:
         eid = self.query_one("#employee-id", Input).value
         password = self.query_one("#password", Input).value
         if not eid.strip():
             self._error(t("login.need_id"))
-            self.query_one("#employee-id", Input).focus()
+            self.set_focus(self.query_one("#employee-id", Input))
             return
         if not password:
             self._error(t("login.need_password"))
-            self.query_one("#password", Input).focus()
+            self.set_focus(self.query_one("#password", Input))
             return
         if not self._busy:
             self._busy = True
