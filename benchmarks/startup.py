@@ -96,7 +96,11 @@ def main() -> None:
     ratios = [d / b for d, b in zip(desk, bare)]
     print(f"median bare   {mb * 1000:.1f} ms")
     print(f"median csdesk {md * 1000:.1f} ms")
-    print(f"ratio of medians {md / mb:.2f}x; median of per-run ratios {statistics.median(ratios):.2f}x (target <= 1.30x)")
+    ratio = md / mb
+    print(f"ratio of medians {ratio:.2f}x; median of per-run ratios {statistics.median(ratios):.2f}x (target <= 1.30x)")
+    if ratio > 1.30:
+        print("OVER TARGET")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

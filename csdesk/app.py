@@ -34,7 +34,7 @@ class CsdeskApp(App[int]):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding("ctrl+q", "sign_out", "app.quit", id="app.quit", priority=True, show=False),
-        Binding("f10", "sign_out", "app.sign_out", id="app.sign_out", priority=True),
+        Binding("f10", "sign_out", "app.sign_out", id="app.sign_out"),
     ]
 
     def __init__(self, server_url: str, data_dir: Path, *, language: str | None = None) -> None:
@@ -84,7 +84,7 @@ class CsdeskApp(App[int]):
             from csdesk.screens.errors import describe_error
 
             message = describe_error(exc)
-            self.notify(message, severity="error", timeout=30)
+            self.notify(message, severity="error", timeout=30, markup=False)
             error = self.screen.query("#error")
             if error:
                 from rich.text import Text
@@ -108,6 +108,7 @@ class CsdeskApp(App[int]):
         if unread:
             await self.push_screen(AnnouncementsScreen(unread))
         assert session.sync is not None
+        session.on_signed_out = self.signed_out_elsewhere
         self.run_worker(session.sync.run_push(), group="sync", name="outbox-push")
         self.run_worker(session.make_follower().run(), group="sync", name="event-stream")
 
@@ -161,9 +162,45 @@ class CsdeskApp(App[int]):
             return
         await self._close_and_exit()
 
+    async def _stop_sync(self) -> None:
+        """Cancel the push loop and the event stream and wait for them to end,
+        so that nothing touches the store after it is closed."""
+        for worker in list(self.workers):
+            if worker.group == "sync":
+                worker.cancel()
+        for worker in list(self.workers):
+            if worker.group == "sync":
+                try:
+                    await worker.wait()
+                except Exception:
+                    pass
+
     async def _close_and_exit(self) -> None:
+        await self._stop_sync()
         if self.session is not None:
             await self.session.close()
+        self.exit(0)
+
+    def signed_out_elsewhere(self) -> None:
+        """The server ended this session (signed out on another terminal, or
+        revoked): say so and go back to the login screen. Queued changes stay
+        in the store and are sent at the next sign-in."""
+        self.run_worker(self._back_to_login(t("signout.elsewhere")), group="sign-out", exclusive=True)
+
+    async def _back_to_login(self, message: str) -> None:
+        from csdesk.screens.login import LoginScreen
+
+        await self._stop_sync()
+        if self.session is not None:
+            session, self.session = self.session, None
+            await session.close()
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        await self.push_screen(LoginScreen())
+        self.notify(message, severity="warning", timeout=30, markup=False)
+
+    def action_quit_now(self) -> None:
+        """Quit at once (before sign-in there is nothing to sign out of)."""
         self.exit(0)
 
     async def action_quit(self) -> None:

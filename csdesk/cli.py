@@ -22,7 +22,7 @@ def _server_option(value: str | None) -> str | None:
     try:
         return normalize_server_url(value)
     except ValueError as exc:
-        raise click.BadParameter(str(exc)) from exc
+        raise click.BadParameter(str(exc), param_hint="'--server'") from exc
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})

@@ -93,8 +93,8 @@ def load_config(path: Path | None = None) -> Config:
             server = normalize_server_url(server)
         except ValueError as exc:
             raise ConfigError(f"{path}: {exc}") from exc
-    if language is not None and not isinstance(language, str):
-        raise ConfigError(f"{path}: 'language' must be a string")
+    if language is not None and language not in ("zh-CN", "en"):
+        raise ConfigError(f"{path}: 'language' must be \"zh-CN\" or \"en\", not {language!r}")
     return Config(server=server, language=language)
 
 

@@ -111,7 +111,7 @@ class DemoBackend:
             ]
             if self.reset and attempt == 0:
                 cmd.append("--reset")
-            log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
+            log = os.fdopen(os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
             try:
                 self.proc = subprocess.Popen(
                     cmd,
@@ -124,7 +124,9 @@ class DemoBackend:
             finally:
                 log.close()
             if wait_healthy(self.url, self.proc, START_TIMEOUT):
-                port_file.write_text(str(port))
+                from csdesk.store.atomic import atomic_write_bytes
+
+                atomic_write_bytes(port_file, str(port).encode())
                 if self.reset:
                     self._forget_local_stores()
                 return self

@@ -112,3 +112,23 @@ def test_demo_backend_dies_with_its_parent(tmp_path: Path) -> None:
         time.sleep(0.2)
     os.kill(child_pid, signal.SIGKILL)
     pytest.fail("the demo backend outlived its parent")
+
+
+def test_bad_server_url_names_the_option(isolated: Path) -> None:
+    result = CliRunner().invoke(main, ["--server", "not-a-url"])
+    assert "'--server'" in result.output
+
+
+def test_unknown_language_in_config_is_reported(isolated: Path) -> None:
+    cfg = isolated / "cfg"
+    cfg.mkdir()
+    (cfg / "config.toml").write_text('server = "http://127.0.0.1:1"\nlanguage = "fr"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, [])
+    assert result.exit_code == 1 and "'language'" in result.output and "fr" in result.output
+
+
+def test_demo_files_are_private(tmp_path: Path) -> None:
+    with DemoBackend(tmp_path):
+        pass
+    for name in ("server.log", "port"):
+        assert oct((tmp_path / "demo" / name).stat().st_mode & 0o777) == "0o600", name

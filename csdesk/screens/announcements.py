@@ -1,7 +1,8 @@
 """Unread announcements after sign-in (operating guide §1.2).
 
 Listed newest first; a mandatory one must be acknowledged (``a``) before the
-desk opens. Continuing records the non-mandatory ones as read. Both go to the
+desk opens. Continuing records as read the non-mandatory ones the agent
+opened (highlighted); the others stay unread for next time. Both go to the
 server through the outbox, so they are kept even when the backend is down.
 """
 
@@ -35,13 +36,19 @@ class AnnouncementsScreen(Screen[None]):
     BINDINGS = [
         Binding("a", "acknowledge", "announcements.ack", id="announcements.ack"),
         Binding("c", "continue", "announcements.continue", id="announcements.continue"),
+        Binding("escape", "continue", "announcements.close", id="announcements.close", show=False),
     ]
 
     def __init__(self, items: list[Announcement]) -> None:
         super().__init__()
         translate_bindings(self)
+        from csdesk.services.session import is_unread
+
         self.items = list(items)
-        self.acked: set[str] = set()
+        #: Acknowledged at their current version (before or on this screen).
+        self.acked: set[str] = {a.id for a in self.items if not is_unread(a)}
+        #: Opened (highlighted) on this screen: read, for non-mandatory ones.
+        self.viewed: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield Static("", id="heading")
@@ -83,14 +90,20 @@ class AnnouncementsScreen(Screen[None]):
         return self.items[index] if index is not None and 0 <= index < len(self.items) else None
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self._show_current()
+
+    def _show_current(self) -> None:
         ann = self._current()
         body = self.query_one("#body", Static)
         if ann is None:
             body.update("")
             return
+        self.viewed.add(ann.id)
         text = Text()
         text.append(clean_text(ann.title, keep_newlines=False) + "\n", style="bold")
-        if ann.mandatory:
+        if ann.id in self.acked:
+            text.append(t("announcements.acknowledged") + "\n", style="green")
+        elif ann.mandatory:
             text.append(t("announcements.mandatory") + "\n", style="bold red")
         text.append("\n")
         text.append(clean_text(ann.body))
@@ -126,7 +139,7 @@ class AnnouncementsScreen(Screen[None]):
             try:
                 await session.acknowledge(ann)
             except Exception as exc:
-                self.notify(describe_error(exc), severity="error")
+                self.notify(describe_error(exc), severity="error", markup=False)
                 return
             self.acked.add(ann.id)
         option_list = self.query_one(OptionList)
@@ -134,6 +147,7 @@ class AnnouncementsScreen(Screen[None]):
         option_list.set_options(self._options())
         option_list.highlighted = highlighted
         self._render_status()
+        self._show_current()
         if then_close:
             self.dismiss()
 
@@ -146,15 +160,9 @@ class AnnouncementsScreen(Screen[None]):
         """Go to the desk once every mandatory announcement is acknowledged."""
         missing = self._missing()
         if missing:
-            self.notify(t("announcements.must_ack", count=len(missing)), severity="warning")
+            self.notify(t("announcements.must_ack", count=len(missing)), severity="warning", markup=False)
             option_list = self.query_one(OptionList)
             option_list.highlighted = self.items.index(missing[0])
             return
-        rest = [a for a in self.items if a.id not in self.acked]
-        self._ack(rest, then_close=True)
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        ann = self._current()
-        if ann is not None and ann.mandatory and ann.id not in self.acked:
-            self._ack([ann])
+        read = [a for a in self.items if a.id in self.viewed and a.id not in self.acked]
+        self._ack(read, then_close=True)

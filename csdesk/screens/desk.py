@@ -131,7 +131,10 @@ class DeskScreen(Screen[None]):
             reason=reason,
             since=view.since.timestamp() - session.clock_skew,
         )
-        self.query_one(ActivityLog).add(t("desk.log_state", state=t(f"state.{view.state.value}")))
+        label = t(f"state.{view.state.value}")
+        if reason:
+            label += f" ({t(f'reason.{reason}')})"
+        self.query_one(ActivityLog).add(t("desk.log_state", state=label))
         self._show()
 
     def on_desk_screen_sync_changed(self, message: SyncChanged) -> None:
@@ -169,7 +172,7 @@ class DeskScreen(Screen[None]):
 
             self.app.push_screen(ReasonScreen(), picked)
         else:
-            self.notify(t("desk.cannot_toggle", state=t(f"state.{state.value}")), severity="warning")
+            self.notify(t("desk.cannot_toggle", state=t(f"state.{state.value}")), severity="warning", markup=False)
 
     @work(exclusive=True, group="state")
     async def _change(self, state: AgentState, reason: NotReadyReason | None) -> None:
@@ -180,7 +183,7 @@ class DeskScreen(Screen[None]):
             await self.app.get_session().set_state(state, reason)
         except Exception as exc:
             message = describe_error(exc)
-            self.notify(t("desk.state_failed", error=message), severity="error")
+            self.notify(t("desk.state_failed", error=message), severity="error", markup=False)
             self.query_one(ActivityLog).add(t("desk.state_failed", error=message), style="bold red")
         finally:
             self._busy = False
@@ -193,7 +196,7 @@ class DeskScreen(Screen[None]):
         session = self.app.get_session()
         items = await (session.unread_announcements() if unread_only else session.announcements())
         if not items:
-            self.notify(t("desk.no_announcements"))
+            self.notify(t("desk.no_announcements"), markup=False)
             return
         if isinstance(self.app.screen, AnnouncementsScreen):
             return
@@ -203,7 +206,7 @@ class DeskScreen(Screen[None]):
     async def action_retry_failed(self) -> None:
         """Put refused outbox items back in the queue (palette)."""
         count = await self.app.get_session().retry_failed()
-        self.notify(t("desk.retried", count=count))
+        self.notify(t("desk.retried", count=count), markup=False)
 
     def palette_commands(self) -> Iterable[SystemCommand]:
         """Desk entries of the command palette."""

@@ -19,12 +19,17 @@ from csdesk.services.preflight import terminal_too_small
 from csdesk.widgets.bindings import translate_bindings
 
 
+#: Longest password the backend accepts (``LoginRequest.password``), characters.
+MAX_PASSWORD_CHARS = 1024
+
+
 class LoginScreen(Screen[None]):
     """Employee ID + password; Enter moves on, then signs in."""
 
     CSS_PATH = "login.tcss"
     BINDINGS = [
         Binding("f5", "preflight", "login.recheck", id="login.recheck"),
+        Binding("f10", "app.quit_now", "login.quit", id="login.quit"),
         # Priority, so focus moves before the next key is dispatched: an agent
         # (or a password manager) typing "ID⏎password⏎" at full speed must not
         # see the password land in the ID field.
@@ -42,9 +47,9 @@ class LoginScreen(Screen[None]):
             with Vertical(id="login-box"):
                 yield Static(t("login.title"), id="title")
                 yield Label(t("login.employee_id"), classes="field-label")
-                yield Input(placeholder="A1001", id="employee-id", max_length=32)
+                yield Input(placeholder="A1001", id="employee-id")
                 yield Label(t("login.password"), classes="field-label")
-                yield Input(password=True, id="password", max_length=256)
+                yield Input(password=True, id="password")
                 yield Button(t("login.submit"), variant="primary", id="submit")
                 yield Static("", id="error")
         yield Static("", id="preflight")
@@ -111,6 +116,7 @@ class LoginScreen(Screen[None]):
         password = self.query_one("#password", Input)
         if self.focused is employee:
             self.set_focus(password)
+            self._error("")
             return
         # Keys typed before this Enter may still sit in the field's queue:
         # submit from that queue, after them.
@@ -126,6 +132,10 @@ class LoginScreen(Screen[None]):
             return
         if not password:
             self._error(t("login.need_password"))
+            self.set_focus(self.query_one("#password", Input))
+            return
+        if len(password) > MAX_PASSWORD_CHARS:
+            self._error(t("login.password_too_long", max=MAX_PASSWORD_CHARS))
             self.set_focus(self.query_one("#password", Input))
             return
         if not self._busy:

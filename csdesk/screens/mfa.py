@@ -20,7 +20,10 @@ class MfaScreen(Screen[None]):
     """Code entry. Spaces and hyphens may be typed; Esc goes back to step 1."""
 
     CSS_PATH = "mfa.tcss"
-    BINDINGS = [Binding("escape", "back", "mfa.back", id="mfa.back")]
+    BINDINGS = [
+        Binding("escape", "back", "mfa.back", id="mfa.back"),
+        Binding("f10", "app.quit_now", "login.quit", id="mfa.quit"),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -33,7 +36,7 @@ class MfaScreen(Screen[None]):
                 yield Static(t("mfa.title"), id="title")
                 yield Static(t("mfa.hint"), id="hint")
                 yield Label(t("mfa.code"))
-                yield Input(placeholder="123 456", id="code", max_length=16)
+                yield Input(placeholder="123 456", id="code")
                 yield Button(t("mfa.submit"), variant="primary", id="submit")
                 yield Static("", id="error")
         yield Footer()
@@ -85,7 +88,7 @@ class MfaScreen(Screen[None]):
             self._error(describe_error(exc))
             if getattr(exc, "code", None) == "mfa-ticket-invalid":
                 self.app.pop_screen()
-                self.app.notify(describe_error(exc), severity="error")
+                self.app.notify(describe_error(exc), severity="error", markup=False)
             return
         self._error(t("mfa.opening"), style="dim")
         try:

@@ -58,6 +58,7 @@ class DeskSession:
         self._ticket: str | None = None
         #: Server clock minus local clock, seconds (from the last pre-flight).
         self.clock_skew = 0.0
+        self._signing_out = False
         self.on_state: Callable[[schemas.AgentStateView], None] | None = None
         self.on_sync: Callable[[SyncStatus], None] | None = None
         self.on_announcement: Callable[[schemas.Announcement], None] | None = None
@@ -144,6 +145,8 @@ class DeskSession:
         return self.follower
 
     async def _on_stream_status(self, connected: bool) -> None:
+        if self.store is None or self.store.closed:
+            return
         if self.sync:
             await self.sync.set_online(connected, None if connected else "event stream lost")
         if connected:
@@ -172,7 +175,7 @@ class DeskSession:
             except ValueError:
                 return
             self._set_state(view)
-            if view.state is AgentState.OFFLINE and self.on_signed_out:
+            if view.state is AgentState.OFFLINE and not self._signing_out and self.on_signed_out:
                 self.on_signed_out()
         elif event.type == "announcement" and self.sync and self.store:
             try:
@@ -308,7 +311,12 @@ class DeskSession:
             await self.flush_outbox()
         except ApiError:
             pass
-        await self.api.logout()
+        self._signing_out = True
+        try:
+            await self.api.logout()
+        except BaseException:
+            self._signing_out = False
+            raise
 
     async def close(self) -> None:
         """Release the store lock and close connections (idempotent)."""

@@ -83,7 +83,12 @@ class SyncService:
     # -- status -----------------------------------------------------------
 
     async def refresh_status(self) -> SyncStatus:
-        """Recount the outbox and report the status if it changed."""
+        """Recount the outbox and report the status if it changed.
+
+        After the store is closed (sign-out) the last status is returned as is.
+        """
+        if self.store.closed:
+            return self._status or SyncStatus(self._online, 0, 0, self._last_error)
         pending, failed = await self.io(
             lambda: (self.outbox.pending_count(), self.outbox.failed_count())
         )

@@ -1,0 +1,100 @@
+"""Regressions found by trying the desk as a new agent would (issue #2 QA)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import httpx
+from textual.widgets import Input
+
+from csdesk.server.seed import DEMO_AGENTS
+from tests.tui.helpers import (
+    error_text,
+    fresh_code,
+    make_app,
+    sign_in_to_desk,
+    submit_code,
+    submit_login,
+    wait_for,
+)
+
+AGENT = DEMO_AGENTS[0]
+
+
+def acks(db: Path) -> set[str]:
+    with sqlite3.connect(db) as conn:
+        return {row[0] for row in conn.execute("select announcement_id from announcement_acks")}
+
+
+async def test_only_opened_announcements_count_as_read_and_ctrl_n_shows_acks(backend, tmp_path: Path) -> None:
+    app = make_app(backend.url, tmp_path / "data")
+    db = backend.context.settings.db_path
+    async with app.run_test(size=(80, 24)) as pilot:
+        await submit_login(pilot, AGENT["employee_id"], AGENT["password"])
+        await submit_code(pilot, fresh_code(AGENT["totp_secret"], backend.url))
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "AnnouncementsScreen")
+        screen = app.screen
+        assert screen.items[0].mandatory  # newest first, highlighted on open
+        await pilot.press("a")
+        await wait_for(pilot, lambda: screen.items[0].id in screen.acked)
+        body = str(screen.query_one("#body").render())
+        assert "Acknowledged" in body and "press a" not in body
+        await pilot.press("c")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
+        session = app.session
+        await wait_for(pilot, lambda: session.sync._status and session.sync._status.pending == 0)
+        assert acks(db) == {screen.items[0].id}, "unopened announcements are not marked read"
+        # ctrl+n: the acknowledged one is marked, Esc goes back without new acks.
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "AnnouncementsScreen")
+        again = app.screen
+        assert again.items[0].id in again.acked
+        assert "to acknowledge" not in str(again.query_one("#status").render())
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
+        await pilot.pause(0.3)
+        assert session.sync.outbox.pending_count() == 0
+        assert len(acks(db)) == 1
+
+
+async def test_store_events_after_close_do_not_crash(backend, tmp_path: Path) -> None:
+    """Sign-out closes the store while the event stream still reports its end."""
+    from tests.test_sync import signed_in
+
+    session = await signed_in(backend.url, tmp_path)
+    await session.close()
+    await session._on_stream_status(False)  # must not touch the closed store
+    assert (await session.sync.refresh_status()) is not None
+
+
+async def test_signed_out_elsewhere_returns_to_login(backend, tmp_path: Path) -> None:
+    app = make_app(backend.url, tmp_path / "data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in_to_desk(pilot, AGENT)
+        await pilot.pause(0.5)  # event stream connected
+        # The same agent signs in on another terminal and signs out there.
+        async with httpx.AsyncClient(base_url=f"{backend.url}/api/v1") as client:
+            ticket = (await client.post("/auth/login", json={"employee_id": AGENT["employee_id"], "password": AGENT["password"]})).json()["mfa_ticket"]
+            code = fresh_code(AGENT["totp_secret"], backend.url)
+            tokens = (await client.post("/auth/mfa", json={"mfa_ticket": ticket, "code": code})).json()
+            await client.post("/auth/logout", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "LoginScreen", timeout=15)
+        assert any("signed out by the backend" in str(n.message) for n in app._notifications)
+        assert app.is_running
+
+
+async def test_long_and_hostile_input_gets_a_message(backend, tmp_path: Path) -> None:
+    app = make_app(backend.url, tmp_path / "data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await submit_login(pilot, "A" * 5000, "x")
+        await wait_for(pilot, lambda: "letters and digits" in error_text(app))
+        await submit_login(pilot, AGENT["employee_id"], "p" * 5000)
+        await wait_for(pilot, lambda: "at most 1024" in error_text(app))
+        await submit_login(pilot, "[bold]A1001\x1b[31m", "x")
+        await wait_for(pilot, lambda: "letters and digits" in error_text(app))
+        await submit_login(pilot, AGENT["employee_id"], "[red]x\x1b]0;t\x07" * 10)
+        await wait_for(pilot, lambda: "wrong" in error_text(app))
+        # The ID is kept after a failure; the password field is cleared.
+        assert app.screen.query_one("#employee-id", Input).value == AGENT["employee_id"]
+        assert app.screen.query_one("#password", Input).value == ""
