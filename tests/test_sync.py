@@ -256,3 +256,44 @@ async def test_client_times_out_on_a_silent_backend() -> None:
             await api.health()
         assert time.monotonic() - started < 5
         await api.aclose()
+
+
+@pytest.mark.backend_settings(access_ttl=2, heartbeat=0.3)
+async def test_stream_survives_access_token_expiry(backend, tmp_path: Path) -> None:
+    """A shift outlives the access token: the stream refreshes it and goes on."""
+    session = await signed_in(backend.url, tmp_path)
+    first_token = session.api.access_token
+    events: list = []
+    statuses: list[bool] = []
+    unauthorized: list[bool] = []
+    follower = EventFollower(
+        session.api, events.append, statuses.append,
+        on_unauthorized=lambda: unauthorized.append(True), backoff_min=0.1, backoff_max=0.2,
+    )
+    task = asyncio.create_task(follower.run())
+    try:
+        await asyncio.sleep(3.5)  # the server closed the stream at expiry; it resumed
+        assert session.api.access_token != first_token
+        await session.set_state(AgentState.READY)
+        deadline = time.monotonic() + 5
+        while not any(e.type == "state" for e in events) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert any(e.type == "state" and e.data["state"] == "ready" for e in events)
+        assert not unauthorized and statuses[-1] is True
+    finally:
+        task.cancel()
+        await session.close()
+
+
+@pytest.mark.backend_settings(access_ttl=1)
+async def test_concurrent_calls_refresh_once(backend, tmp_path: Path) -> None:
+    """Two calls meet the expired token together; a second refresh with the
+    rotated refresh token would make the server revoke the whole sign-in."""
+    session = await signed_in(backend.url, tmp_path)
+    try:
+        await asyncio.sleep(1.5)
+        first, second = await asyncio.gather(session.api.me(), session.api.me())
+        assert first.employee_id == second.employee_id == AGENT["employee_id"]
+        assert (await session.api.me()).employee_id == AGENT["employee_id"]
+    finally:
+        await session.close()

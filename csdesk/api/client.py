@@ -9,6 +9,7 @@ callers handle three cases and never see an httpx or pydantic exception.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, TypeVar
 
@@ -43,6 +44,7 @@ class ApiClient:
         self.base_url = base_url.rstrip("/")
         self.access_token: str | None = None
         self.refresh_token: str | None = None
+        self._refresh_lock: asyncio.Lock | None = None
         self._http = httpx.AsyncClient(
             base_url=self.base_url + API_PREFIX,
             timeout=timeout,
@@ -84,6 +86,7 @@ class ApiClient:
         on an error status without one. A ``token-expired`` answer triggers one
         refresh and one retry.
         """
+        sent_token = self.access_token
         headers = self.auth_headers() if auth else {}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
@@ -104,7 +107,7 @@ class ApiClient:
             and auth
             and self.refresh_token
         ):
-            await self.refresh()
+            await self.refresh_once(sent_token)
             return await self.request(
                 method,
                 path,
@@ -142,6 +145,19 @@ class ApiClient:
         tokens = parse_model(schemas.TokenPair, response)
         self.access_token, self.refresh_token = tokens.access_token, tokens.refresh_token
         return tokens
+
+    async def refresh_once(self, expired_token: str | None) -> None:
+        """Refresh unless another caller already replaced ``expired_token``.
+
+        Serialised: the push loop and the event stream may both meet an
+        expired token at once, and presenting a rotated refresh token twice
+        makes the server revoke the whole sign-in (RFC 9700 reuse detection).
+        """
+        if self._refresh_lock is None:
+            self._refresh_lock = asyncio.Lock()
+        async with self._refresh_lock:
+            if self.access_token == expired_token:
+                await self.refresh()
 
     async def refresh(self) -> schemas.TokenPair:
         """Rotate the token pair with the refresh token."""

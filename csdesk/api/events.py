@@ -19,7 +19,7 @@ from httpx_sse import aconnect_sse
 from httpx_sse import SSEError
 
 from csdesk.api.client import ApiClient, problem_of
-from csdesk.api.errors import ProblemError
+from csdesk.api.errors import ApiError, ProblemError
 from csdesk.domain.schemas import Event
 
 #: Seconds without a byte (not even a ping) before the stream counts as dead.
@@ -45,9 +45,11 @@ class EventFollower:
 
     ``on_status(connected: bool)`` is called on each connect and loss.
     ``last_event_id`` is kept across reconnects (and can be seeded from the
-    store). Stops when :meth:`stop` is called or when the server says the
-    token is no longer valid (401), after reporting it through
-    ``on_status(False)``.
+    store). Stops when :meth:`stop` is called (or its task is cancelled,
+    which is immediate) or when the server refuses the token (401) and a
+    refresh does not help, after calling ``on_status(False)`` and
+    ``on_unauthorized()``. An expired access token is refreshed and the
+    stream resumes.
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class EventFollower:
         on_event: Callable[[Event], Awaitable[None] | None],
         on_status: Callable[[bool], Awaitable[None] | None] | None = None,
         *,
+        on_unauthorized: Callable[[], Awaitable[None] | None] | None = None,
         last_event_id: str | None = None,
         read_timeout: float = READ_TIMEOUT,
         backoff_min: float = BACKOFF_MIN,
@@ -64,6 +67,7 @@ class EventFollower:
         self.api = api
         self.on_event = on_event
         self.on_status = on_status
+        self.on_unauthorized = on_unauthorized
         self.last_event_id = last_event_id
         self.read_timeout = read_timeout
         self.backoff_min = backoff_min
@@ -91,6 +95,7 @@ class EventFollower:
         """Follow the stream until stopped. Never raises for network faults."""
         delays = backoff_delays(self.backoff_min, self.backoff_max)
         while not self._stopping.is_set():
+            expired_token = self.api.access_token
             try:
                 async for event in self._stream():
                     delays = backoff_delays(self.backoff_min, self.backoff_max)
@@ -99,8 +104,17 @@ class EventFollower:
                     await self._call(self.on_event, event)
             except ProblemError as exc:
                 if exc.status == 401:
+                    if exc.code == "token-expired" and self.api.refresh_token:
+                        try:
+                            await self.api.refresh_once(expired_token)
+                            continue
+                        except ApiError:
+                            pass
                     await self._set_connected(False)
+                    await self._call(self.on_unauthorized)
                     return
+            except ApiError:
+                pass
             except (httpx.HTTPError, SSEError, OSError, ValueError):
                 pass
             await self._set_connected(False)

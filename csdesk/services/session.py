@@ -140,7 +140,7 @@ class DeskSession:
     def make_follower(self) -> EventFollower:
         """The event stream follower; the app runs :meth:`EventFollower.run` as a worker."""
         self.follower = EventFollower(
-            self.api, self._on_event, self._on_stream_status
+            self.api, self._on_event, self._on_stream_status, on_unauthorized=self._on_unauthorized
         )
         return self.follower
 
@@ -157,6 +157,10 @@ class DeskSession:
                 await self._refresh_state()
             except ApiError:
                 pass
+
+    def _on_unauthorized(self) -> None:
+        if not self._signing_out and self.on_signed_out:
+            self.on_signed_out()
 
     async def _refresh_state(self) -> None:
         me = await self.api.me()
