@@ -35,6 +35,7 @@ class CsdeskApp(App[int]):
     BINDINGS = [
         Binding("ctrl+q", "sign_out", "app.quit", id="app.quit", priority=True, show=False),
         Binding("f10", "sign_out", "app.sign_out", id="app.sign_out"),
+        Binding("f1", "toggle_help", "app.help", id="app.help"),
     ]
 
     def __init__(self, server_url: str, data_dir: Path, *, language: str | None = None) -> None:
@@ -193,11 +194,19 @@ class CsdeskApp(App[int]):
         await self._stop_sync()
         if self.session is not None:
             session, self.session = self.session, None
+            await session.revoke_quietly()
             await session.close()
         while len(self.screen_stack) > 1:
             await self.pop_screen()
         await self.push_screen(LoginScreen())
         self.notify(message, severity="warning", timeout=30, markup=False)
+
+    def action_toggle_help(self) -> None:
+        """F1: show or hide the keys panel of the current screen."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
 
     def action_quit_now(self) -> None:
         """Quit at once (before sign-in there is nothing to sign out of)."""
@@ -215,7 +224,7 @@ class CsdeskApp(App[int]):
         if own is not None:
             yield from own()
         yield SystemCommand(t("cmd.language"), t("cmd.language.help"), self._toggle_language)
-        yield SystemCommand(t("cmd.keys"), t("cmd.keys.help"), self.action_show_help_panel)
+        yield SystemCommand(t("cmd.keys"), t("cmd.keys.help"), self.action_toggle_help)
         yield SystemCommand(t("cmd.theme"), t("cmd.theme.help"), self.action_change_theme)
         yield SystemCommand(t("cmd.sign_out"), t("cmd.sign_out.help"), self.action_sign_out)
 
@@ -227,3 +236,20 @@ class CsdeskApp(App[int]):
         session = self.session
         if session is not None and session.sync is not None:
             self.run_worker(session.save_settings({"language": target}), group="settings")
+        else:
+            # Not signed in: no agent settings yet; this terminal remembers it.
+            self.run_worker(self._save_config_language(target), group="settings")
+
+    async def _save_config_language(self, language: str) -> None:
+        import asyncio
+        from dataclasses import replace
+
+        from csdesk.config import ConfigError, load_config, save_config
+
+        def write() -> None:
+            save_config(replace(load_config(), language=language))
+
+        try:
+            await asyncio.to_thread(write)
+        except (ConfigError, OSError) as exc:
+            self.notify(str(exc), severity="warning", markup=False)

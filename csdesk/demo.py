@@ -100,7 +100,25 @@ class DemoBackend:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> "DemoBackend":
+        from filelock import FileLock, Timeout
+
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # One demo per data folder: two would share demo.db and the port file.
+        self._lock = FileLock(self.folder / ".lock", timeout=0, thread_local=False)
+        try:
+            self._lock.acquire()
+        except Timeout as exc:
+            raise DemoError(
+                f"another csdesk demo is already running with this data folder ({self.folder}); "
+                "use that one, or quit it first"
+            ) from exc
+        try:
+            return self._start()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _start(self) -> "DemoBackend":
         port_file = self.folder / "port"
         for attempt in range(3):
             port = choose_port(port_file) if attempt == 0 else free_port()
@@ -168,3 +186,4 @@ class DemoBackend:
         tb: TracebackType | None,
     ) -> None:
         self._stop()
+        self._lock.release()

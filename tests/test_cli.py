@@ -128,3 +128,11 @@ def test_demo_files_are_private(tmp_path: Path) -> None:
         pass
     for name in ("server.log", "port"):
         assert oct((tmp_path / "demo" / name).stat().st_mode & 0o777) == "0o600", name
+
+
+def test_second_demo_on_the_same_data_folder_is_refused(tmp_path: Path) -> None:
+    from csdesk.demo import DemoError
+
+    with DemoBackend(tmp_path):
+        with pytest.raises(DemoError, match="already running"):
+            DemoBackend(tmp_path).__enter__()

@@ -26,6 +26,7 @@ def test_bad_codes_are_refused(raw: str) -> None:
 
 def test_employee_id_is_trimmed_and_upper_cased() -> None:
     assert normalize_employee_id("  a1001 ") == "A1001"
+    assert normalize_employee_id("Ａ１００１") == "A1001"  # full-width, as an IME types it
 
 
 @pytest.mark.parametrize("raw", ["", "   ", "A 1001", "../etc", "A1001\x00", "张伟", "x" * 40])

@@ -74,6 +74,12 @@ class EventFollower:
         self.backoff_max = backoff_max
         self.connected = False
         self._stopping = asyncio.Event()
+        self._kick = asyncio.Event()
+        self._delays = backoff_delays(backoff_min, backoff_max)
+
+    def kick(self) -> None:
+        """Reconnect now instead of at the end of the current backoff wait."""
+        self._kick.set()
 
     def stop(self) -> None:
         """Ask the follow loop to end (it returns at its next wait)."""
@@ -87,18 +93,20 @@ class EventFollower:
             await result
 
     async def _set_connected(self, value: bool) -> None:
+        if value:
+            # A good connection starts the backoff over.
+            self._delays = backoff_delays(self.backoff_min, self.backoff_max)
         if value != self.connected:
             self.connected = value
             await self._call(self.on_status, value)
 
     async def run(self) -> None:
         """Follow the stream until stopped. Never raises for network faults."""
-        delays = backoff_delays(self.backoff_min, self.backoff_max)
+        self._delays = backoff_delays(self.backoff_min, self.backoff_max)
         while not self._stopping.is_set():
             expired_token = self.api.access_token
             try:
                 async for event in self._stream():
-                    delays = backoff_delays(self.backoff_min, self.backoff_max)
                     await self._set_connected(True)
                     self.last_event_id = event.id
                     await self._call(self.on_event, event)
@@ -117,12 +125,18 @@ class EventFollower:
                 pass
             except (httpx.HTTPError, SSEError, OSError, ValueError):
                 pass
-            await self._set_connected(False)
-            delay = next(delays)
+            # Reported on every failed attempt, not only on a change: another
+            # part (a successful push) may have said "online" meanwhile.
+            self.connected = False
+            await self._call(self.on_status, False)
+            delay = next(self._delays)
+            self._kick.clear()
+            waits = [asyncio.ensure_future(self._stopping.wait()), asyncio.ensure_future(self._kick.wait())]
             try:
-                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
-            except asyncio.TimeoutError:
-                continue
+                await asyncio.wait(waits, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waits:
+                    waiter.cancel()
 
     async def _stream(self) -> AsyncIterator[Event]:
         headers = {"Accept": "text/event-stream", **self.api.auth_headers()}

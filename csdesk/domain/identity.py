@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _SEPARATORS = re.compile(r"[\s\-\u00a0\u3000]+")
 _EMPLOYEE_ID = re.compile(r"^[A-Z0-9][A-Z0-9_.]{0,31}$")
@@ -11,10 +12,10 @@ _EMPLOYEE_ID = re.compile(r"^[A-Z0-9][A-Z0-9_.]{0,31}$")
 def normalize_employee_id(raw: str) -> str:
     """Return the canonical employee ID: trimmed, upper-case.
 
-    ``" a1001 "`` → ``"A1001"``. Raises ``ValueError`` when it is empty or holds
+    ``" a1001 "`` and full-width ``"Ａ１００１"`` → ``"A1001"``. Raises ``ValueError`` when it is empty or holds
     characters other than ASCII letters, digits, ``_`` and ``.`` (max 32).
     """
-    value = raw.strip().upper()
+    value = unicodedata.normalize("NFKC", raw).strip().upper()
     if not _EMPLOYEE_ID.match(value):
         raise ValueError("invalid employee ID")
     return value

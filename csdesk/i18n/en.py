@@ -17,6 +17,7 @@ MESSAGES: dict[str, str] = {
     "reason.title": "Not Ready: why?",
     # key descriptions (footer), by binding id
     "key.app.quit": "Sign out",
+    "key.app.help": "Keys",
     "key.app.sign_out": "Sign out",
     "key.login.enter": "Next / sign in",
     "key.login.quit": "Quit",
@@ -48,6 +49,7 @@ MESSAGES: dict[str, str] = {
     # login
     "login.title": "csdesk · agent sign-in",
     "login.employee_id": "Employee ID",
+    "login.employee_id_example": "e.g. A1001",
     "login.password": "Password",
     "login.submit": "Sign in",
     "login.need_id": "Enter your employee ID.",
@@ -86,7 +88,7 @@ MESSAGES: dict[str, str] = {
     "desk.retried": "{count} item(s) queued again.",
     # sync status
     "sync.online": "online",
-    "sync.offline": "OFFLINE",
+    "sync.offline": "offline",
     "sync.pending": "pending {count}",
     "sync.failed": "refused {count}",
     # palette
@@ -129,7 +131,7 @@ MESSAGES: dict[str, str] = {
     "problem.invalid-credentials": "Employee ID or password is wrong.",
     "problem.account-locked": "This account is locked. {detail}",
     "problem.invalid-code": "Wrong or already used code. Wait for the next code and try again.",
-    "problem.mfa-ticket-invalid": "The sign-in took too long. Enter your password again.",
+    "problem.mfa-ticket-invalid": "This sign-in expired or had too many wrong codes. Enter your password again.",
     "problem.unauthorized": "Your session has ended. Sign in again.",
     "problem.token-expired": "Your session has expired. Sign in again.",
     "problem.illegal-transition": "Not allowed from the current state. {detail}",

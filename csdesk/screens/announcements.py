@@ -36,7 +36,7 @@ class AnnouncementsScreen(Screen[None]):
     BINDINGS = [
         Binding("a", "acknowledge", "announcements.ack", id="announcements.ack"),
         Binding("c", "continue", "announcements.continue", id="announcements.continue"),
-        Binding("escape", "continue", "announcements.close", id="announcements.close", show=False),
+        Binding("escape", "continue", "announcements.close", id="announcements.close"),
     ]
 
     def __init__(self, items: list[Announcement]) -> None:
@@ -81,9 +81,9 @@ class AnnouncementsScreen(Screen[None]):
         self._render_status()
 
     def retranslate(self) -> None:
-        """Redraw in the current language."""
-        self.refresh(recompose=True)
-        self.call_after_refresh(self.on_mount)
+        """Relabel in the current language; the highlighted item stays."""
+        self._render_status()
+        self._show_current()
 
     def _current(self) -> Announcement | None:
         index = self.query_one(OptionList).highlighted

@@ -17,6 +17,7 @@ from csdesk import __version__
 from csdesk.i18n import t
 from csdesk.services.preflight import terminal_too_small
 from csdesk.widgets.bindings import translate_bindings
+from csdesk.widgets.texts import apply_texts
 
 
 #: Longest password the backend accepts (``LoginRequest.password``), characters.
@@ -45,27 +46,37 @@ class LoginScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Center():
             with Vertical(id="login-box"):
-                yield Static(t("login.title"), id="title")
-                yield Label(t("login.employee_id"), classes="field-label")
-                yield Input(placeholder="A1001", id="employee-id")
-                yield Label(t("login.password"), classes="field-label")
+                yield Static(id="title")
+                yield Label(id="label-employee-id", classes="field-label")
+                yield Input(id="employee-id")
+                yield Label(id="label-password", classes="field-label")
                 yield Input(password=True, id="password")
-                yield Button(t("login.submit"), variant="primary", id="submit")
+                yield Button("", variant="primary", id="submit")
                 yield Static("", id="error")
         yield Static("", id="preflight")
         yield Footer()
 
+    TEXTS = {
+        "#title": "login.title",
+        "#label-employee-id": "login.employee_id",
+        "#label-password": "login.password",
+        "#submit": "login.submit",
+    }
+
     def on_mount(self) -> None:
+        apply_texts(self, self.TEXTS)
+        self.query_one("#employee-id", Input).placeholder = t("login.employee_id_example")
         self.query_one("#employee-id", Input).focus()
         self._render_preflight()
         # After the first paint: the check loads the HTTP client, off the start path.
         self.call_after_refresh(self.action_preflight)
 
     def retranslate(self) -> None:
-        """Redraw in the current language, keeping what was typed."""
-        eid = self.query_one("#employee-id", Input).value
-        self.refresh(recompose=True)
-        self.call_after_refresh(lambda: setattr(self.query_one("#employee-id", Input), "value", eid))
+        """Relabel in the current language; focus and typed values stay."""
+        apply_texts(self, self.TEXTS)
+        self.query_one("#employee-id", Input).placeholder = t("login.employee_id_example")
+        self._error("")
+        self.action_preflight()
 
     def palette_commands(self) -> Iterable[SystemCommand]:
         """Login entries of the command palette."""
@@ -86,7 +97,8 @@ class LoginScreen(Screen[None]):
         line.append(" · ")
         line.append_text(self._backend_line)
         line.append(f" · v{__version__}", style="dim")
-        self.query_one("#preflight", Static).update(line)
+        for widget in self.query("#preflight"):  # gone once the screen is removed
+            widget.update(line)
 
     @work(exclusive=True, group="preflight")
     async def action_preflight(self) -> None:

@@ -14,6 +14,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 
 from csdesk.i18n import t
 from csdesk.widgets.bindings import translate_bindings
+from csdesk.widgets.texts import apply_texts
 
 
 class MfaScreen(Screen[None]):
@@ -33,20 +34,24 @@ class MfaScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Center():
             with Vertical(id="mfa-box"):
-                yield Static(t("mfa.title"), id="title")
-                yield Static(t("mfa.hint"), id="hint")
-                yield Label(t("mfa.code"))
+                yield Static(id="title")
+                yield Static(id="hint")
+                yield Label(id="label-code")
                 yield Input(placeholder="123 456", id="code")
-                yield Button(t("mfa.submit"), variant="primary", id="submit")
+                yield Button("", variant="primary", id="submit")
                 yield Static("", id="error")
         yield Footer()
 
+    TEXTS = {"#title": "mfa.title", "#hint": "mfa.hint", "#label-code": "mfa.code", "#submit": "mfa.submit"}
+
     def on_mount(self) -> None:
+        apply_texts(self, self.TEXTS)
         self.query_one("#code", Input).focus()
 
     def retranslate(self) -> None:
-        """Redraw in the current language."""
-        self.refresh(recompose=True)
+        """Relabel in the current language; focus and the typed code stay."""
+        apply_texts(self, self.TEXTS)
+        self._error("")
 
     def palette_commands(self) -> Iterable[SystemCommand]:
         """MFA entries of the command palette."""

@@ -189,9 +189,12 @@ async def stream(
             yield item
         if len(batch) >= REPLAY_BATCH:
             continue
-        if not await still_valid():
-            return
         remaining = (expires_at - utcnow()).total_seconds()
-        if remaining <= 0:
+        if remaining <= 0 or not await still_valid():
+            # The sign-out that revoked the token may have committed its last
+            # events (e.g. the Offline state) after the load above: send them.
+            for item in await load(agent_id, cursor):
+                cursor = int(item["id"])
+                yield item
             return
         await waiter.wait(min(heartbeat, remaining))

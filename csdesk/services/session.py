@@ -106,7 +106,9 @@ class DeskSession:
         """Open (lock) this agent's local store. Raises ``StoreError`` subclasses."""
         assert self.employee_id
         self.store = await asyncio.to_thread(self._open_and_check)
-        self.sync = SyncService(self.api, self.store, on_status=self._sync_status)
+        self.sync = SyncService(
+            self.api, self.store, on_status=self._sync_status, on_back_online=self._kick_follower
+        )
         return self.store
 
     def _open_and_check(self) -> LocalStore:
@@ -157,6 +159,10 @@ class DeskSession:
                 await self._refresh_state()
             except ApiError:
                 pass
+
+    def _kick_follower(self) -> None:
+        if self.follower and not self.follower.connected:
+            self.follower.kick()
 
     def _on_unauthorized(self) -> None:
         if not self._signing_out and self.on_signed_out:
@@ -279,8 +285,14 @@ class DeskSession:
     async def set_state(
         self, state: AgentState, reason: NotReadyReason | None = None
     ) -> schemas.AgentStateView:
-        """Change state on the server (live; raises ``OfflineError`` when offline)."""
-        view = await self.api.set_state(state, reason)
+        """Change state on the server (live; raises ``OfflineError`` when offline,
+        and the sync status shows offline)."""
+        try:
+            view = await self.api.set_state(state, reason)
+        except OfflineError as exc:
+            if self.sync:
+                await self.sync.set_online(False, str(exc))
+            raise
         self._set_state(view)
         return view
 
@@ -321,6 +333,15 @@ class DeskSession:
         except BaseException:
             self._signing_out = False
             raise
+
+    async def revoke_quietly(self, timeout: float = 3.0) -> None:
+        """Best effort: revoke this terminal's tokens (the session already
+        ended on the server side); failures are ignored."""
+        self._signing_out = True
+        try:
+            await asyncio.wait_for(self.api.logout(), timeout)
+        except (ApiError, asyncio.TimeoutError):
+            pass
 
     async def close(self) -> None:
         """Release the store lock and close connections (idempotent)."""

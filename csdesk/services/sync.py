@@ -45,7 +45,8 @@ class SyncService:
     """Pushes the outbox and pulls collections for one signed-in agent.
 
     ``on_status(SyncStatus)`` is called (in the event loop) whenever the status
-    changes. ``clock()`` returns epoch seconds.
+    changes; ``on_back_online()`` when a push succeeds after a failure.
+    ``clock()`` returns epoch seconds.
     """
 
     def __init__(
@@ -55,6 +56,7 @@ class SyncService:
         *,
         on_status: Callable[[SyncStatus], None] | None = None,
         on_change: Callable[[str], None] | None = None,
+        on_back_online: Callable[[], None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.api = api
@@ -62,6 +64,7 @@ class SyncService:
         self.outbox = Outbox(store)
         self.on_status = on_status
         self.on_change = on_change
+        self.on_back_online = on_back_online
         self.clock = clock
         self._lock = threading.Lock()
         self._wake = asyncio.Event()
@@ -149,6 +152,8 @@ class SyncService:
         if not self._online:
             self._online = True
             self._last_error = None
+            if self.on_back_online:
+                self.on_back_online()  # e.g. reconnect the event stream now
         await self.refresh_status()
         return True
 

@@ -18,6 +18,9 @@ class ActivityLog(RichLog):
         height: 1fr;
         border: round $secondary;
         padding: 0 1;
+        /* Wrap width must not change when the scrollbar appears (it would
+           crop the last cells of already wrapped lines). */
+        scrollbar-gutter: stable;
     }
     """
 

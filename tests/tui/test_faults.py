@@ -58,7 +58,7 @@ async def test_backend_lost_during_session_keeps_outbox(tmp_path: Path) -> None:
             await wait_for(pilot, lambda: session.sync._status and session.sync._status.pending == 0)
             server.__exit__(None, None, None)
             # The stream notices; the header says offline.
-            await wait_for(pilot, lambda: "OFFLINE" in str(app.screen.query_one("AgentBar").render()), timeout=20)
+            await wait_for(pilot, lambda: "○ offline" in str(app.screen.query_one("AgentBar").render()), timeout=20)
             # A settings change is queued and kept.
             await session.save_settings({"alert": "bell"})
             await wait_for(pilot, lambda: "pending 1" in str(app.screen.query_one("AgentBar").render()))

@@ -98,3 +98,69 @@ async def test_long_and_hostile_input_gets_a_message(backend, tmp_path: Path) ->
         # The ID is kept after a failure; the password field is cleared.
         assert app.screen.query_one("#employee-id", Input).value == AGENT["employee_id"]
         assert app.screen.query_one("#password", Input).value == ""
+
+
+async def test_language_switch_on_login_keeps_focus_values_and_preflight(backend, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CSDESK_CONFIG_DIR", str(tmp_path / "cfg"))
+    from csdesk.config import load_config
+    from csdesk.i18n import set_language
+
+    app = make_app(backend.url, tmp_path / "data")
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: "backend reachable" in str(app.screen.query_one("#preflight").render()))
+            await pilot.press("A", "1")
+            await pilot.press("ctrl+p")
+            await wait_for(pilot, lambda: app.screen.__class__.__name__ == "CommandPalette")
+            await pilot.press(*"Language")
+            await pilot.pause(0.5)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: app.screen.__class__.__name__ == "LoginScreen")
+            await wait_for(pilot, lambda: "后台可连接" in str(app.screen.query_one("#preflight").render()))
+            assert "坐席登录" in str(app.screen.query_one("#title").render())
+            await pilot.press("0", "0", "1")
+            assert app.screen.query_one("#employee-id", Input).value == "A1001"
+            assert app.screen.focused is app.screen.query_one("#employee-id", Input)
+            await wait_for(pilot, lambda: load_config().language == "zh-CN")
+    finally:
+        set_language("en")
+
+
+async def test_offline_again_after_recovery(tmp_path: Path) -> None:
+    """Lose the backend, get it back, lose it again: the header follows each time."""
+    from csdesk.demo import free_port
+    from csdesk.server.runner import BackgroundServer
+    from tests.conftest import make_settings
+
+    port = free_port()
+    settings = make_settings(tmp_path / "db" / "csdesk.db", heartbeat=0.3)
+    server = BackgroundServer(settings, port=port).start()
+    app = make_app(server.url, tmp_path / "data")
+    bar = lambda: str(app.screen.query_one("AgentBar").render())  # noqa: E731
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await sign_in_to_desk(pilot, AGENT)
+            await wait_for(pilot, lambda: "● online" in bar())
+            for _ in range(2):
+                server.stop()
+                await wait_for(pilot, lambda: "○ offline" in bar(), timeout=10)
+                await app.session.save_settings({"alert": "bell"})
+                server = BackgroundServer(settings, port=port).start()
+                await wait_for(pilot, lambda: "● online" in bar() and "pending 0" in bar(), timeout=30)
+                # The stream is back too (not only the push): events arrive.
+                await wait_for(pilot, lambda: app.session.follower.connected, timeout=10)
+            # A failed live call also shows offline at once.
+            server.stop()
+            await pilot.press("f2")
+            await wait_for(pilot, lambda: "○ offline" in bar(), timeout=5)
+    finally:
+        server.stop()
+
+
+async def test_f1_toggles_the_keys_panel(backend, tmp_path: Path) -> None:
+    app = make_app(backend.url, tmp_path / "data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: bool(app.screen.query("HelpPanel")))
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: not app.screen.query("HelpPanel"))
