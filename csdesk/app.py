@@ -36,6 +36,7 @@ class CsdeskApp(App[int]):
         Binding("ctrl+q", "sign_out", "app.quit", id="app.quit", priority=True, show=False),
         Binding("f10", "sign_out", "app.sign_out", id="app.sign_out"),
         Binding("f1", "toggle_help", "app.help", id="app.help"),
+        Binding("ctrl+p", "command_palette", "app.palette", id="app.palette", show=False, priority=True),
     ]
 
     def __init__(self, server_url: str, data_dir: Path, *, language: str | None = None) -> None:
@@ -49,7 +50,35 @@ class CsdeskApp(App[int]):
     def on_mount(self) -> None:
         from csdesk.screens.login import LoginScreen
 
+        self._watch_hangup()
         self.push_screen(LoginScreen())
+
+    def _watch_hangup(self) -> None:
+        """On SIGHUP (terminal closed, SSH dropped) sign out on the server
+        before quitting, so the agent is not left Ready with nobody there."""
+        import asyncio
+        import signal
+
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._on_hangup)
+        except (NotImplementedError, RuntimeError, ValueError, AttributeError):
+            pass  # no SIGHUP here (Windows) or not the main thread (tests)
+
+    def _on_hangup(self) -> None:
+        self.run_worker(self._hangup_sign_out(), group="sign-out", exclusive=True)
+
+    async def _hangup_sign_out(self) -> None:
+        import asyncio
+
+        from csdesk.api.errors import ApiError
+
+        session = self.session
+        if session is not None and session.profile is not None:
+            try:
+                await asyncio.wait_for(session.sign_out(), timeout=5.0)
+            except (ApiError, asyncio.TimeoutError):
+                pass
+        await self._close_and_exit()
 
     # -- session -------------------------------------------------------------
 

@@ -120,3 +120,38 @@ def test_demo_sign_in_to_sign_out_in_a_real_terminal(tmp_path: Path) -> None:
     assert "POST /api/v1/auth/logout" in log
     assert "Finished server process" in log
     assert AGENT["password"] not in log
+
+
+def test_closing_the_terminal_signs_out(tmp_path: Path) -> None:
+    """SIGHUP (terminal closed, SSH dropped) while Ready: Offline on the server, no orphan backend."""
+    import sqlite3
+
+    env = {
+        **os.environ,
+        "TERM": "xterm-256color",
+        "LANG": "en_US.UTF-8",
+        "CSDESK_DATA_DIR": str(tmp_path / "data"),
+        "CSDESK_CONFIG_DIR": str(tmp_path / "cfg"),
+    }
+    term = Terminal([sys.executable, "-m", "csdesk", "demo"], env)
+    try:
+        term.wait_for("backend reachable")
+        term.send(f"{AGENT['employee_id']}\r{AGENT['password']}\r", settle=1.0)
+        term.wait_for("Second factor")
+        term.send(pyotp.TOTP(AGENT["totp_secret"]).now() + "\r")
+        term.wait_for("Announcements (3)")
+        term.send("a")
+        term.send("c")
+        term.wait_for("Not Ready (signed in)")
+        term.send(KEYS["f2"])
+        term.wait_for("State: Ready")
+        os.killpg(term.proc.pid, signal.SIGHUP)
+        term.proc.wait(timeout=20)
+    finally:
+        term.close()
+    db = tmp_path / "data" / "demo" / "demo.db"
+    with sqlite3.connect(db) as conn:
+        state = conn.execute("select state from agents where employee_id=?", (AGENT["employee_id"],)).fetchone()
+    assert state == ("offline",)
+    log = (tmp_path / "data" / "demo" / "server.log").read_text("utf-8")
+    assert "Finished server process" in log

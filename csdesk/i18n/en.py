@@ -18,6 +18,7 @@ MESSAGES: dict[str, str] = {
     # key descriptions (footer), by binding id
     "key.app.quit": "Sign out",
     "key.app.help": "Keys",
+    "key.app.palette": "palette",
     "key.app.sign_out": "Sign out",
     "key.login.enter": "Next / sign in",
     "key.login.quit": "Quit",

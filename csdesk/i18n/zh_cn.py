@@ -16,6 +16,7 @@ MESSAGES: dict[str, str] = {
     "reason.title": "未就绪原因",
     "key.app.quit": "签出",
     "key.app.help": "快捷键",
+    "key.app.palette": "命令",
     "key.app.sign_out": "签出",
     "key.login.enter": "下一项 / 登录",
     "key.login.quit": "退出",
