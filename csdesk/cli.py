@@ -1,135 +1,85 @@
-"""Command line: ``csdesk``, ``csdesk demo``, ``csdesk server``.
+"""Console entry point of ``csdesk`` (and ``python -m csdesk``).
 
-Kept light: click and the config module only; the TUI, the backend client and
-the backend itself are imported inside the command that needs them, so
-``csdesk --help`` and the start of the TUI do not pay for FastAPI or SQLAlchemy.
+The common start, ``csdesk`` or ``csdesk --server URL [--lang zh-CN|en]``,
+opens the desk straight away without importing click: click alone costs
+about 60 ms, a tenth of the whole start (issue #2 start-up target, see
+``benchmarks/startup.py``). Anything else — a subcommand, ``--help``,
+``--version``, an option this fast path does not know, a bad value, a broken
+config file, no backend configured — goes to the click commands in
+``csdesk.commands``, which parse it again and give every message. So the fast
+path never has its own errors: it either opens the desk or steps aside.
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+from collections.abc import Sequence
 
-import click
-
-from csdesk import __version__
-from csdesk.config import ConfigError, config_path, data_dir, load_config, normalize_server_url
-
-
-def _server_option(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return normalize_server_url(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="'--server'") from exc
+#: Options the fast path understands, each taking one value.
+_FAST_OPTIONS = ("--server", "--lang")
+_LANGUAGES = ("zh-CN", "en")
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--server",
-    metavar="URL",
-    help="Backend base URL, e.g. https://csdesk.bank.example (overrides the config file).",
-)
-@click.option("--lang", type=click.Choice(["zh-CN", "en"]), help="UI language for this run.")
-@click.version_option(__version__, prog_name="csdesk")
-@click.pass_context
-def main(ctx: click.Context, server: str | None, lang: str | None) -> None:
-    """csdesk: the agent desktop for bank contact centres.
+def plain_desk_args(args: Sequence[str]) -> dict[str, str] | None:
+    """Parse ``args`` if they only say which backend and language to use.
 
-    With no command, opens the desk against the backend given by --server or by
-    `server = "URL"` in the config file.
+    Accepts ``--server URL``, ``--server=URL``, ``--lang L``, ``--lang=L``
+    (each at most once). Returns ``{"server": …, "lang": …}`` with the keys
+    given, or None when the args need the full command line parser.
     """
-    if ctx.invoked_subcommand is not None:
-        return
-    try:
-        config = load_config()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
-    url = _server_option(server) or config.server
-    if not url:
-        raise click.ClickException(
-            "no backend configured.\n"
-            f'  Put  server = "https://your-backend"  in {config_path()}\n'
-            "  or run  csdesk --server URL\n"
-            "  or try the built-in demo backend:  csdesk demo"
-        )
-    sys.exit(run_tui(url, language=lang or config.language))
+    found: dict[str, str] = {}
+    items = list(args)
+    i = 0
+    while i < len(items):
+        token = items[i]
+        name, eq, value = token.partition("=")
+        if name not in _FAST_OPTIONS or name[2:] in found:
+            return None
+        if not eq:
+            if i + 1 >= len(items) or items[i + 1].startswith("-"):
+                return None
+            value = items[i + 1]
+            i += 1
+        found[name[2:]] = value
+        i += 1
+    if "lang" in found and found["lang"] not in _LANGUAGES:
+        return None
+    return found
 
 
 def run_tui(url: str, *, language: str | None = None) -> int:
     """Run the desk against ``url``; return the process exit code."""
     from csdesk.app import CsdeskApp
+    from csdesk.config import data_dir
 
     app = CsdeskApp(url, data_dir(), language=language)
     app.run()
     return app.return_code or 0
 
 
-@main.command()
-@click.option("--reset", is_flag=True, help="Delete the demo database and start over.")
-@click.option("--lang", type=click.Choice(["zh-CN", "en"]), help="UI language for this run.")
-def demo(reset: bool, lang: str | None) -> None:
-    """Start the built-in reference backend with demo data, then open the desk.
+def _fast_start(args: Sequence[str]) -> int | None:
+    """Open the desk if ``args`` are plain and the config is fine; else None."""
+    from csdesk.config import ConfigError, load_config, normalize_server_url
 
-    The backend listens on 127.0.0.1 on a free port and stops when the desk
-    quits. Its database and log are in the data folder (see README).
-    """
-    from csdesk.demo import DemoBackend, DemoError
-
+    parsed = plain_desk_args(args)
+    if parsed is None:
+        return None
     try:
         config = load_config()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
-    try:
-        with DemoBackend(data_dir(), reset=reset) as backend:
-            code = run_tui(backend.url, language=lang or config.language)
-    except DemoError as exc:
-        raise click.ClickException(str(exc)) from exc
-    sys.exit(code)
+        url = normalize_server_url(parsed["server"]) if "server" in parsed else config.server
+    except (ConfigError, ValueError):
+        return None
+    if not url:
+        return None
+    return run_tui(url, language=parsed.get("lang") or config.language)
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="TCP port (0 = any free port).")
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="SQLite database file (default: server.db in the data folder).",
-)
-@click.option("--reset", is_flag=True, help="Delete the database first and seed demo data again.")
-def server(host: str, port: int, db_path: Path | None, reset: bool) -> None:
-    """Run the reference backend alone (uvicorn, SQLite in WAL mode)."""
-    from csdesk.server.runner import serve
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: the fast start when it applies, else the click commands."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    code = _fast_start(args)
+    if code is not None:
+        sys.exit(code)
+    from csdesk.commands import cli
 
-    watch_parent_from_env()
-
-    serve(host, port, db_path or data_dir() / "server.db", reset=reset)
-
-
-def watch_parent_from_env() -> None:
-    """Stop this process when the process named in ``CSDESK_PARENT_PID`` is gone.
-
-    ``csdesk demo`` sets it for its backend child, so that a desk killed by a
-    closed terminal or SSH hang-up (SIGHUP, SIGKILL) does not leave an orphan
-    backend holding the demo database. Checks once a second.
-    """
-    import os
-    import signal
-    import threading
-    import time
-
-    raw = os.environ.pop("CSDESK_PARENT_PID", "")
-    if not raw.isdigit():
-        return
-    parent = int(raw)
-
-    def watch() -> None:
-        while True:
-            time.sleep(1.0)
-            if os.getppid() != parent:
-                os.kill(os.getpid(), signal.SIGTERM)
-                return
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+    cli.main(args=args, prog_name="csdesk")

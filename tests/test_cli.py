@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from csdesk import __version__
-from csdesk.cli import main
+from csdesk.commands import cli as main
 from csdesk.demo import DemoBackend, wait_healthy
 
 
@@ -136,3 +136,40 @@ def test_second_demo_on_the_same_data_folder_is_refused(tmp_path: Path) -> None:
     with DemoBackend(tmp_path):
         with pytest.raises(DemoError, match="already running"):
             DemoBackend(tmp_path).__enter__()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([], {}),
+        (["--server", "http://h:1"], {"server": "http://h:1"}),
+        (["--server=http://h:1", "--lang", "zh-CN"], {"server": "http://h:1", "lang": "zh-CN"}),
+        (["--lang=en"], {"lang": "en"}),
+        (["--help"], None),
+        (["--version"], None),
+        (["demo"], None),
+        (["--server"], None),
+        (["--server", "--lang", "en"], None),
+        (["--lang", "fr"], None),
+        (["--server", "a", "--server", "b"], None),
+        (["--serv", "http://h:1"], None),
+    ],
+)
+def test_fast_start_takes_only_plain_args(args: list[str], expected) -> None:
+    from csdesk.cli import plain_desk_args
+
+    assert plain_desk_args(args) == expected
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--server", "not-a-url"], [], ["--lang", "fr"], ["--server"]],
+)
+def test_entry_point_falls_back_to_click_for_every_error(isolated: Path, args: list[str]) -> None:
+    """The fast path has no messages of its own: errors read as click's."""
+    entry = subprocess.run([sys.executable, "-m", "csdesk", *args], capture_output=True, text=True,
+                           env={**os.environ, "CSDESK_CONFIG_DIR": str(isolated / "cfg"), "CSDESK_DATA_DIR": str(isolated / "data")})
+    assert entry.returncode in (1, 2)
+    assert "Error" in entry.stderr
+    via_click = CliRunner().invoke(main, args)
+    assert via_click.exit_code == entry.returncode

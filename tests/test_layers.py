@@ -49,8 +49,8 @@ def test_layer_does_not_import_forbidden(package: str) -> None:
 
 
 def test_tui_start_path_stays_light() -> None:
-    """The login screen must not load the backend, pydantic, httpx or TinyDB."""
+    """The login screen must not load click, the backend, pydantic, httpx or TinyDB."""
     loaded = loaded_after_import(["csdesk.cli", "csdesk.app", "csdesk.screens.login"])
-    heavy = ("fastapi", "sqlalchemy", "uvicorn", "pydantic", "httpx", "tinydb", "argon2")
+    heavy = ("click", "fastapi", "sqlalchemy", "uvicorn", "pydantic", "httpx", "tinydb", "argon2")
     bad = sorted(m for m in loaded for h in heavy if m == h)
     assert not bad, f"start path imports {bad}"
