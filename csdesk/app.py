@@ -3,23 +3,48 @@
 Start path is kept light (DESIGN, issue #2 benchmark): this module imports
 Textual, the i18n catalogue and the login screen only. The backend client,
 pydantic and the store are imported by the session when sign-in begins.
+
+Issue #3 adds here: the personal settings applied app-wide (theme, keymap,
+language, idle minutes: :meth:`CsdeskApp.apply_settings`), the idle lock
+(no key or mouse input for N minutes, or ctrl+l → ``LockScreen`` on top of
+everything; other screens are held back until it is unlocked), and the
+"resume your shift" offer at start when the keyring still holds the last
+agent's refresh token.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widget import AwaitMount
 
-from csdesk.i18n import detect_language, set_language, t
+from csdesk.domain.desk_settings import DeskSettings
+from csdesk.i18n import current_language, detect_language, set_language, t
+from csdesk.themes import CUSTOM_THEMES, MONOCHROME, THEME_NAMES
 from csdesk.widgets.bindings import translate_bindings
 
 if TYPE_CHECKING:
+    from csdesk.services.secrets import SecretStore
     from csdesk.services.session import DeskSession
+
+#: Seconds between two looks at the idle clock.
+IDLE_CHECK_INTERVAL = 0.5
+
+#: App actions switched off while the lock screen is up (nothing may open
+#: over it but the sign-out question).
+_LOCKED_ACTIONS = frozenset({"command_palette", "settings", "lock", "change_theme"})
+#: App actions switched off while a key is being captured (so it can be captured).
+_CAPTURE_ACTIONS = frozenset(
+    {"command_palette", "settings", "lock", "sign_out", "toggle_help", "quit", "help_quit"}
+)
 
 
 class CsdeskApp(App[int]):
@@ -37,21 +62,50 @@ class CsdeskApp(App[int]):
         Binding("f10", "sign_out", "app.sign_out", id="app.sign_out"),
         Binding("f1", "toggle_help", "app.help", id="app.help"),
         Binding("ctrl+p", "command_palette", "app.palette", id="app.palette", show=False, priority=True),
+        Binding("ctrl+l", "lock", "app.lock", id="app.lock", show=False, priority=True),
+        Binding("ctrl+s", "settings", "app.settings", id="app.settings", show=False),
     ]
 
-    def __init__(self, server_url: str, data_dir: Path, *, language: str | None = None) -> None:
+    def __init__(
+        self,
+        server_url: str,
+        data_dir: Path,
+        *,
+        language: str | None = None,
+        idle_lock_seconds: float | None = None,
+    ) -> None:
+        """``idle_lock_seconds`` overrides the agent's idle-lock minutes (tests)."""
         set_language(detect_language(language))
         super().__init__()
         translate_bindings(self)
+        for theme in CUSTOM_THEMES:
+            self.register_theme(theme)
+        if self.no_color:
+            self.theme = MONOCHROME.name  # until the agent's own choice is known
         self.server_url = server_url
         self.data_dir = data_dir
         self.session: DeskSession | None = None
+        self.idle_lock_seconds = idle_lock_seconds
+        #: The agent's settings as applied (defaults before sign-in).
+        self.desk_settings = DeskSettings()
+        self._settings_doc: dict[str, Any] = {}
+        self._secrets: SecretStore | None = None
+        #: ``time.monotonic()`` of the last key or mouse input.
+        self.last_input = time.monotonic()
+        #: True from the desk's opening until sign-out (the idle lock applies).
+        self.at_desk = False
+        self._held_screens: list[tuple[Screen[Any], Any]] = []
+        self._pushing_over_lock = False
+        #: A message that replaces the generic one when the session ends (end_session).
+        self._end_message: str | None = None
 
     def on_mount(self) -> None:
         from csdesk.screens.login import LoginScreen
 
         self._watch_hangup()
         self.push_screen(LoginScreen())
+        self.set_interval(IDLE_CHECK_INTERVAL, self._check_idle, name="idle-lock")
+        self.call_after_refresh(self._start_resume_check)
 
     def _watch_hangup(self) -> None:
         """On SIGHUP (terminal closed, SSH dropped) sign out on the server
@@ -97,8 +151,74 @@ class CsdeskApp(App[int]):
         if self.session is None:
             from csdesk.services.session import DeskSession
 
-            self.session = DeskSession(self.server_url, self.data_dir)
+            self.session = DeskSession(self.server_url, self.data_dir, secrets=self.secret_store())
         return self.session
+
+    def secret_store(self) -> SecretStore:
+        """The one refresh-token store of this process (keyring or memory)."""
+        if self._secrets is None:
+            from csdesk.services.secrets import SecretStore
+
+            self._secrets = SecretStore()
+        return self._secrets
+
+    async def continue_sign_in(self) -> None:
+        """After the password step: a required password change, then TOTP
+        enrolment for an agent without one, else the code (guide §1.2–1.3)."""
+        from csdesk.screens.enrol import EnrolScreen
+        from csdesk.screens.mfa import MfaScreen
+        from csdesk.screens.password_change import PasswordChangeScreen
+
+        challenge = self.get_session().challenge
+        if challenge is not None and challenge.password_change_required:
+
+            def changed(ok: bool | None) -> None:
+                if ok:
+                    self.run_worker(self.continue_sign_in(), group="sign-in-flow", exclusive=True)
+
+            await self.push_screen(PasswordChangeScreen(), changed)
+        elif challenge is not None and not challenge.totp_enrolled:
+            await self.switch_or_push(EnrolScreen())
+        else:
+            await self.switch_or_push(MfaScreen())
+
+    async def switch_or_push(self, screen: Screen) -> None:
+        """Replace a sign-in step screen on top (not the login screen), else push."""
+        from csdesk.screens.login import LoginScreen
+
+        if isinstance(self.screen, LoginScreen):
+            await self.push_screen(screen)
+        else:
+            await self.switch_screen(screen)
+
+    async def finish_sign_in(self) -> None:
+        """The second factor passed: open the agent's store, then the desk.
+
+        A store that cannot be opened (in use, corrupt) is shown on the
+        current screen; unless it is merely in use by another csdesk of this
+        agent, the sign-in is ended on the server too.
+        """
+        from csdesk.screens.errors import describe_error
+        from csdesk.store.errors import StoreLockedError
+
+        session = self.get_session()
+        try:
+            await session.open_store()
+        except Exception as exc:
+            message = describe_error(exc)
+            for error in self.screen.query("#error"):
+                from rich.text import Text
+
+                error.update(Text(message, style="bold red"))
+            self.notify(message, severity="error", timeout=30, markup=False)
+            if not isinstance(exc, StoreLockedError):
+                try:
+                    await session.api.logout()
+                except Exception:
+                    pass
+            return
+        # The app owns the rest: the sign-in screens are removed on the way.
+        self.run_worker(self.enter_desk(), group="enter-desk", exclusive=True)
 
     async def enter_desk(self) -> None:
         """After sign-in: desk underneath, unread announcements on top of it.
@@ -127,11 +247,10 @@ class CsdeskApp(App[int]):
 
         session = self.get_session()
         await session.initial_sync()
-        settings = await session.settings()
-        if isinstance(settings.get("language"), str):
-            self.switch_language(settings["language"])
+        self.apply_settings(await session.settings())
         unread = await session.unread_announcements()
         desk = DeskScreen()
+        self._held_screens.clear()
         while len(self.screen_stack) > 1:
             await self.pop_screen()
         await self.push_screen(desk)
@@ -139,8 +258,202 @@ class CsdeskApp(App[int]):
             await self.push_screen(AnnouncementsScreen(unread))
         assert session.sync is not None
         session.on_signed_out = self.signed_out_elsewhere
+        session.on_settings = self.apply_settings
+        self.last_input = time.monotonic()
+        self.at_desk = True
         self.run_worker(session.sync.run_push(), group="sync", name="outbox-push")
         self.run_worker(session.make_follower().run(), group="sync", name="event-stream")
+        self.run_worker(self._remember_sign_in(session), group="secrets")
+
+    async def _remember_sign_in(self, session: DeskSession) -> None:
+        """Keep the refresh token (keyring, else memory: said once, in one line)."""
+        session.on_secret_notice = self._secret_notice
+        await session.remember_sign_in()
+
+    def _secret_notice(self, reason: str) -> None:
+        """The refresh token can only be kept in memory: one line, once."""
+        self.notify(t(f"secrets.{reason}"), severity="warning", timeout=15, markup=False)
+
+    # -- personal settings ---------------------------------------------------
+
+    def apply_settings(self, document: dict[str, Any]) -> None:
+        """Apply the settings ``document`` (untrusted JSON object) app-wide:
+        theme, keymap, language and idle-lock minutes; other keys are kept for
+        the features that read them. Open screens with a ``settings_changed``
+        method are told."""
+        self._settings_doc = dict(document)
+        settings = DeskSettings.from_document(document)
+        if self.no_color and document.get("theme") != settings.theme:
+            # No choice made (or an unusable one): colourless terminals get monochrome.
+            settings = replace(settings, theme="monochrome")
+        self.desk_settings = settings
+        theme = THEME_NAMES[settings.theme]
+        if self.theme != theme:
+            self.theme = theme
+        self.set_keymap(settings.keymap)
+        if settings.language and settings.language != current_language():
+            self.switch_language(settings.language)
+        for screen in self.screen_stack:
+            changed = getattr(screen, "settings_changed", None)
+            if changed is not None:
+                changed()
+
+    def change_settings(self, changes: dict[str, Any]) -> None:
+        """The agent changed ``changes`` (settings keys → new values): apply
+        them now, then save them (local store at once, server via the outbox)."""
+        self.apply_settings({**self._settings_doc, **changes})
+        self.run_worker(self._save_settings(changes), group="settings")
+
+    async def _save_settings(self, changes: dict[str, Any]) -> None:
+        from csdesk.screens.errors import describe_error
+
+        session = self.session
+        if session is None or session.sync is None:
+            return
+        try:
+            await session.save_settings(changes)
+        except Exception as exc:  # the store failed: say so, keep the desk
+            self.notify(t("settings.save_failed", error=describe_error(exc)), severity="error", markup=False)
+
+    def action_settings(self) -> None:
+        """ctrl+s or palette: the personal settings screen (signed in only)."""
+        from csdesk.screens.settings import SettingsScreen
+
+        if not self.at_desk or isinstance(self.screen, SettingsScreen):
+            return
+        self.push_screen(SettingsScreen())
+
+    # -- idle lock -------------------------------------------------------------
+
+    @property
+    def idle_seconds(self) -> float:
+        """Seconds without input before the lock: the test override, else the agent's minutes."""
+        if self.idle_lock_seconds is not None:
+            return self.idle_lock_seconds
+        return self.desk_settings.idle_lock_minutes * 60.0
+
+    @property
+    def locked(self) -> bool:
+        """True while the lock screen is in the screen stack."""
+        from csdesk.screens.lock import LockScreen
+
+        return any(isinstance(screen, LockScreen) for screen in self.screen_stack)
+
+    async def on_event(self, event: events.Event) -> None:
+        """Every key, mouse and paste event resets the idle clock."""
+        if isinstance(event, (events.Key, events.MouseEvent, events.Paste)):
+            self.last_input = time.monotonic()
+        await super().on_event(event)
+
+    def _check_idle(self) -> None:
+        if self.at_desk and not self.locked and time.monotonic() - self.last_input >= self.idle_seconds:
+            self.action_lock()
+
+    def action_lock(self) -> None:
+        """ctrl+l (or idle): cover everything with the lock screen at once."""
+        from csdesk.screens.lock import LockScreen
+
+        session = self.session
+        if not self.at_desk or self.locked or session is None or session.profile is None:
+            return
+        self._pushing_over_lock = True
+        try:
+            super().push_screen(LockScreen(session.profile.employee_id), self._unlocked)
+        finally:
+            self._pushing_over_lock = False
+
+    def _unlocked(self, _result: bool | None) -> None:
+        """The lock screen was opened with the password: let held screens through."""
+        self.last_input = time.monotonic()
+        held, self._held_screens = self._held_screens, []
+        for screen, callback in held:
+            self.push_screen(screen, callback)
+
+    def push_screen(self, screen: Any, callback: Any = None, wait_for_dismiss: bool = False, **kwargs: Any) -> Any:
+        """As ``App.push_screen``, except while locked: a screen pushed then
+        (an announcement, a dialog) is held and shown after the unlock, so
+        nothing opens over the lock screen but what it asks for itself."""
+        if (
+            self.locked
+            and not self._pushing_over_lock
+            and not wait_for_dismiss
+            and isinstance(screen, Screen)
+        ):
+            self._held_screens.append((screen, callback))
+            return AwaitMount(self.screen, [])
+        return super().push_screen(screen, callback, wait_for_dismiss, **kwargs)
+
+    def push_over_lock(self, screen: Screen[Any], callback: Any = None) -> None:
+        """Push ``screen`` even over the lock screen (the sign-out question)."""
+        self._pushing_over_lock = True
+        try:
+            super().push_screen(screen, callback)
+        finally:
+            self._pushing_over_lock = False
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """App keys off while locked (palette, settings) or while a key is captured."""
+        from csdesk.screens.key_capture import KeyCaptureScreen
+
+        if isinstance(self.screen, KeyCaptureScreen) and action in _CAPTURE_ACTIONS:
+            return False
+        if action in _LOCKED_ACTIONS and self.locked:
+            return False
+        return True
+
+    # -- resume the shift (refresh token kept in the keyring) -----------------
+
+    def _start_resume_check(self) -> None:
+        self.run_worker(self._offer_resume(), group="resume", exclusive=True)
+
+    async def _offer_resume(self) -> None:
+        """At start: when this backend's last agent still has a kept refresh
+        token, ask "Resume your shift as A1001?" over the login screen."""
+        from csdesk.screens.login import LoginScreen
+
+        session = await self.load_session()
+        try:
+            eid = await session.resumable_agent()
+        except Exception:  # a broken keyring or file only means no offer
+            return
+        screen = self.screen
+        if eid is None or not isinstance(screen, LoginScreen) or self.session is not session:
+            return
+        if any(getattr(field, "value", "") for field in screen.query("Input")):
+            return  # the agent already started typing: do not get in the way
+        from csdesk.screens.confirm import ConfirmScreen
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self._resume(eid), group="resume", exclusive=True)
+
+        self.push_screen(
+            ConfirmScreen(t("resume.question", eid=eid), yes=t("resume.yes"), no=t("resume.no")),
+            answer,
+        )
+
+    async def _resume(self, employee_id: str) -> None:
+        """Resume: ``POST /auth/refresh`` with the kept token, then the same
+        path as after MFA (:meth:`finish_sign_in`: store, desk). A failure
+        leaves the login screen with one line saying why."""
+        from csdesk.screens.errors import describe_error
+
+        session = self.get_session()
+        self._login_line(t("resume.resuming", eid=employee_id), style="dim")
+        try:
+            await session.resume(employee_id)
+        except Exception as exc:
+            self._login_line(t("resume.failed", error=describe_error(exc)))
+            return
+        self._login_line("")
+        await self.finish_sign_in()
+
+    def _login_line(self, message: str, style: str = "bold red") -> None:
+        """Write ``message`` in the ``#error`` line of the current screen, if any."""
+        from rich.text import Text
+
+        for widget in self.screen.query("#error"):
+            widget.update(Text(message, style=style))
 
     def switch_language(self, code: str) -> None:
         """Switch the UI language now, on every screen."""
@@ -170,7 +483,7 @@ class CsdeskApp(App[int]):
             if ok:
                 self.run_worker(self._sign_out_and_exit(), exclusive=True, group="sign-out")
 
-        self.push_screen(ConfirmScreen(t("signout.confirm")), done)
+        self.push_over_lock(ConfirmScreen(t("signout.confirm")), done)
 
     async def _sign_out_and_exit(self) -> None:
         from csdesk.api.errors import ApiError
@@ -185,7 +498,7 @@ class CsdeskApp(App[int]):
                 if ok:
                     self.run_worker(self._close_and_exit(), group="sign-out")
 
-            self.push_screen(
+            self.push_over_lock(
                 ConfirmScreen(t("signout.failed", error=str(exc)), yes=t("signout.quit_anyway")),
                 forced,
             )
@@ -206,6 +519,7 @@ class CsdeskApp(App[int]):
                     pass
 
     async def _close_and_exit(self) -> None:
+        self.at_desk = False
         await self._stop_sync()
         if self.session is not None:
             await self.session.close()
@@ -217,9 +531,24 @@ class CsdeskApp(App[int]):
         in the store and are sent at the next sign-in."""
         self.run_worker(self._back_to_login(t("signout.elsewhere")), group="sign-out", exclusive=True)
 
-    async def _back_to_login(self, message: str) -> None:
+    def end_session(self, message: str) -> None:
+        """The backend ended this sign-in for a reason the caller words in
+        ``message`` (e.g. the account locked at the idle lock): back to the
+        login screen, saying it. If the return to the login screen is already
+        under way (the event stream saw the session end first), that one
+        shows ``message`` instead of its own."""
+        self._end_message = message
+        if any(w.group == "sign-out" and not w.is_finished for w in self.workers):
+            return
+        self.run_worker(self._back_to_login(message), group="sign-out", exclusive=True)
+
+    async def _back_to_login(self, message: str, on_form: bool = False) -> None:
+        """Stop sync, end the session quietly, show a new login screen and
+        ``message`` (a notification; also its error line when ``on_form``)."""
         from csdesk.screens.login import LoginScreen
 
+        self.at_desk = False
+        self._held_screens.clear()
         await self._stop_sync()
         if self.session is not None:
             session, self.session = self.session, None
@@ -228,6 +557,10 @@ class CsdeskApp(App[int]):
         while len(self.screen_stack) > 1:
             await self.pop_screen()
         await self.push_screen(LoginScreen())
+        if self._end_message is not None:
+            message, self._end_message, on_form = self._end_message, None, True
+        if on_form:
+            self._login_line(message)
         self.notify(message, severity="warning", timeout=30, markup=False)
 
     def action_toggle_help(self) -> None:
@@ -254,6 +587,9 @@ class CsdeskApp(App[int]):
             yield from own()
         yield SystemCommand(t("cmd.language"), t("cmd.language.help"), self._toggle_language)
         yield SystemCommand(t("cmd.keys"), t("cmd.keys.help"), self.action_toggle_help)
+        if self.at_desk:
+            yield SystemCommand(t("cmd.settings"), t("cmd.settings.help"), self.action_settings)
+            yield SystemCommand(t("cmd.lock"), t("cmd.lock.help"), self.action_lock)
         yield SystemCommand(t("cmd.theme"), t("cmd.theme.help"), self.action_change_theme)
         yield SystemCommand(t("cmd.sign_out"), t("cmd.sign_out.help"), self.action_sign_out)
 
@@ -261,11 +597,11 @@ class CsdeskApp(App[int]):
         from csdesk.i18n import current_language
 
         target = "en" if current_language() == "zh-CN" else "zh-CN"
-        self.switch_language(target)
         session = self.session
-        if session is not None and session.sync is not None:
-            self.run_worker(session.save_settings({"language": target}), group="settings")
+        if self.at_desk and session is not None and session.sync is not None:
+            self.change_settings({"language": target})
         else:
+            self.switch_language(target)
             # Not signed in: no agent settings yet; this terminal remembers it.
             self.run_worker(self._save_config_language(target), group="settings")
 

@@ -97,13 +97,33 @@ def demo(reset: bool, lang: str | None) -> None:
     help="SQLite database file (default: server.db in the data folder).",
 )
 @click.option("--reset", is_flag=True, help="Delete the database first and seed demo data again.")
-def server(host: str, port: int, db_path: Path | None, reset: bool) -> None:
+@click.option(
+    "--sms/--no-sms",
+    default=False,
+    help="Offer SMS sign-in codes; this reference sender writes them to sms.log beside the database.",
+)
+@click.option(
+    "--demo-data/--no-demo-data",
+    default=True,
+    show_default=True,
+    help="Seed the demo agents and announcements into a new database (turn off for a bank's own).",
+)
+def server(host: str, port: int, db_path: Path | None, reset: bool, sms: bool, demo_data: bool) -> None:
     """Run the reference backend alone (uvicorn, SQLite in WAL mode)."""
     from csdesk.server.runner import serve
 
     watch_parent_from_env()
 
-    serve(host, port, db_path or data_dir() / "server.db", reset=reset)
+    serve(host, port, db_path or data_dir() / "server.db", reset=reset, seed_demo=demo_data, sms_enabled=sms)
+
+
+def _register_admin() -> None:
+    from csdesk.admin import admin
+
+    cli.add_command(admin)
+
+
+_register_admin()
 
 
 def watch_parent_from_env() -> None:

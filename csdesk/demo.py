@@ -126,6 +126,7 @@ class DemoBackend:
             cmd = [
                 sys.executable, "-m", "csdesk", "server",
                 "--host", "127.0.0.1", "--port", str(port), "--db", str(self.db_path),
+                "--sms",  # codes go to sms.log in the demo folder, for trainers
             ]
             if self.reset and attempt == 0:
                 cmd.append("--reset")

@@ -6,9 +6,10 @@ Fixtures
     A :class:`csdesk.server.runner.BackgroundServer` (real uvicorn in a daemon
     thread, real HTTP on ``127.0.0.1``, free port) over a fresh SQLite file in
     ``tmp_path``, seeded with the demo data (``csdesk.server.seed.DEMO_AGENTS``,
-    three announcements). Function scope: every test gets a new database, so
-    TOTP replay state and agent states never leak between tests (start + stop
-    costs ~0.25 s). Use ``backend.url`` (``http://127.0.0.1:PORT``; the API is
+    the first-sign-in agent ``DEMO_FIRST_SIGN_IN``, three announcements).
+    Function scope: every test gets a new database, so TOTP replay state,
+    lockouts and agent states never leak between tests (start + stop costs
+    ~0.1 s). Use ``backend.url`` (``http://127.0.0.1:PORT``; the API is
     under ``/api/v1``) and ``backend.context`` for in-process admin calls, e.g.
     ``csdesk.server.announcements.publish_announcement(backend.context, ...)``.
 
@@ -31,6 +32,12 @@ Fixtures
 ``totp``
     The :func:`totp_now` function.
 
+``sms``
+    A :class:`csdesk.server.sms.MemorySmsSender` installed as the backend's
+    SMS sender: ``sms.messages`` lists what was sent, ``sms.last_code(id)``
+    the newest code. SMS codes are only offered when the test turns them on:
+    ``@pytest.mark.backend_settings(sms_enabled=True)``.
+
 Helpers
 -------
 :func:`totp_now` ``(secret, offset_steps=0) -> str`` and :func:`bearer`
@@ -51,6 +58,7 @@ import pytest
 from csdesk.server.config import ServerSettings
 from csdesk.server.runner import BackgroundServer
 from csdesk.server.seed import DEMO_AGENTS
+from csdesk.server.sms import MemorySmsSender
 
 #: RFC 6238 step, seconds.
 TOTP_STEP = 30
@@ -111,6 +119,14 @@ def api(backend: BackgroundServer) -> Iterator[httpx.Client]:
     """An httpx client for ``backend.url + "/api/v1"`` (10 s timeout)."""
     with httpx.Client(base_url=f"{backend.url}/api/v1", timeout=10.0) as client:
         yield client
+
+
+@pytest.fixture
+def sms(backend: BackgroundServer) -> MemorySmsSender:
+    """An in-memory SMS sender installed on ``backend`` (see module docstring)."""
+    sender = MemorySmsSender()
+    backend.context.sms_sender = sender
+    return sender
 
 
 @pytest.fixture

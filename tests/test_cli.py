@@ -24,7 +24,9 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("args", [["--help"], ["demo", "--help"], ["server", "--help"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["demo", "--help"], ["server", "--help"], ["admin", "--help"], ["admin", "agent", "--help"]]
+)
 def test_help_on_every_command(args: list[str]) -> None:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0

@@ -80,6 +80,8 @@ def test_demo_sign_in_to_sign_out_in_a_real_terminal(tmp_path: Path) -> None:
         "LANG": "en_US.UTF-8",
         "CSDESK_DATA_DIR": str(tmp_path / "data"),
         "CSDESK_CONFIG_DIR": str(tmp_path / "cfg"),
+        # Never the machine's own keyring from a test.
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
     }
     env.pop("NO_COLOR", None)
     term = Terminal([sys.executable, "-m", "csdesk", "demo"], env)
@@ -132,6 +134,8 @@ def test_closing_the_terminal_signs_out(tmp_path: Path) -> None:
         "LANG": "en_US.UTF-8",
         "CSDESK_DATA_DIR": str(tmp_path / "data"),
         "CSDESK_CONFIG_DIR": str(tmp_path / "cfg"),
+        # Never the machine's own keyring from a test.
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
     }
     term = Terminal([sys.executable, "-m", "csdesk", "demo"], env)
     try:

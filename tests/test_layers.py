@@ -21,10 +21,12 @@ FORBIDDEN = {
 }
 
 MODULES = {
-    "csdesk.domain": ["csdesk.domain.schemas", "csdesk.domain.agent_state", "csdesk.domain.identity", "csdesk.domain.text"],
+    "csdesk.domain": ["csdesk.domain.schemas", "csdesk.domain.agent_state", "csdesk.domain.identity", "csdesk.domain.text",
+                      "csdesk.domain.desk_settings"],
     "csdesk.store": ["csdesk.store.local", "csdesk.store.outbox"],
     "csdesk.api": ["csdesk.api.client", "csdesk.api.events"],
-    "csdesk.services": ["csdesk.services.session", "csdesk.services.sync", "csdesk.services.preflight"],
+    "csdesk.services": ["csdesk.services.session", "csdesk.services.sync", "csdesk.services.preflight",
+                        "csdesk.services.secrets", "csdesk.services.last_agent"],
     "csdesk.server": ["csdesk.server.app", "csdesk.server.runner"],
 }
 
@@ -51,6 +53,6 @@ def test_layer_does_not_import_forbidden(package: str) -> None:
 def test_tui_start_path_stays_light() -> None:
     """The login screen must not load click, the backend, pydantic, httpx or TinyDB."""
     loaded = loaded_after_import(["csdesk.cli", "csdesk.app", "csdesk.screens.login"])
-    heavy = ("click", "fastapi", "sqlalchemy", "uvicorn", "pydantic", "httpx", "tinydb", "argon2")
+    heavy = ("click", "fastapi", "sqlalchemy", "uvicorn", "pydantic", "httpx", "tinydb", "argon2", "keyring")
     bad = sorted(m for m in loaded for h in heavy if m == h)
     assert not bad, f"start path imports {bad}"

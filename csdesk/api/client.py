@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import httpx
@@ -45,6 +46,10 @@ class ApiClient:
         self.access_token: str | None = None
         self.refresh_token: str | None = None
         self._refresh_lock: asyncio.Lock | None = None
+        #: Called with the new pair after sign-in and after every refresh
+        #: (rotation: the old refresh token is dead), so the session can
+        #: keep the current refresh token in the keyring. Runs in the loop.
+        self.on_tokens: Callable[[schemas.TokenPair], None] | None = None
         self._http = httpx.AsyncClient(
             base_url=self.base_url + API_PREFIX,
             timeout=timeout,
@@ -136,15 +141,31 @@ class ApiClient:
         )
         return parse_model(schemas.MfaChallenge, response)
 
-    async def verify_mfa(self, ticket: str, code: str) -> schemas.TokenPair:
+    async def verify_mfa(self, ticket: str, code: str, method: str = "totp") -> schemas.TokenPair:
         """Sign-in step 2; keeps the tokens. Raises ``ProblemError`` (``invalid-code``, …)."""
-        body = schemas.MfaRequest(mfa_ticket=ticket, code=code)
+        body = schemas.MfaRequest(mfa_ticket=ticket, code=code, method=method)
         response = await self.request(
             "POST", "/auth/mfa", json_body=body.model_dump(), auth=False
         )
         tokens = parse_model(schemas.TokenPair, response)
-        self.access_token, self.refresh_token = tokens.access_token, tokens.refresh_token
+        self._set_tokens(tokens)
         return tokens
+
+    async def confirm_totp(self, ticket: str, code: str) -> schemas.TokenPair:
+        """Enable TOTP with its first code and sign in; keeps the tokens (``/auth/totp/confirm``)."""
+        body = schemas.TotpConfirmRequest(mfa_ticket=ticket, code=code)
+        response = await self.request(
+            "POST", "/auth/totp/confirm", json_body=body.model_dump(), auth=False
+        )
+        tokens = parse_model(schemas.TokenPair, response)
+        self._set_tokens(tokens)
+        return tokens
+
+    def _set_tokens(self, tokens: schemas.TokenPair) -> None:
+        """Keep ``tokens`` and tell :attr:`on_tokens`."""
+        self.access_token, self.refresh_token = tokens.access_token, tokens.refresh_token
+        if self.on_tokens is not None:
+            self.on_tokens(tokens)
 
     async def refresh_once(self, expired_token: str | None) -> None:
         """Refresh unless another caller already replaced ``expired_token``.
@@ -170,8 +191,19 @@ class ApiClient:
             "POST", "/auth/refresh", json_body=body.model_dump(), auth=False
         )
         tokens = parse_model(schemas.TokenPair, response)
-        self.access_token, self.refresh_token = tokens.access_token, tokens.refresh_token
+        self._set_tokens(tokens)
         return tokens
+
+    async def reauth(self, password: str) -> None:
+        """``POST /auth/reauth``: prove it is still the signed-in agent (idle unlock).
+
+        ``password`` is the agent's password (1–1024 characters; never kept).
+        Returns None on 204. Raises ``ProblemError`` ``invalid-credentials``
+        (wrong password; counts toward the lockout), ``account-locked`` (423,
+        locked until a time), ``unauthorized`` (session ended); or
+        ``OfflineError`` / ``BadResponseError``.
+        """
+        await self.request("POST", "/auth/reauth", json_body={"password": password})
 
     async def logout(self) -> None:
         """Sign out: the server sets the agent Offline and revokes the tokens."""

@@ -21,7 +21,11 @@ class WireModel(BaseModel):
 
 
 class Problem(WireModel):
-    """RFC 9457 problem details. ``type`` is a URI; ``code`` is our short slug."""
+    """RFC 9457 problem details. ``type`` is a URI; ``code`` is our short slug.
+
+    ``locked_until`` is an extension member (RFC 9457 §3.2) of
+    ``account-locked``: when the account opens again.
+    """
 
     type: str = "about:blank"
     title: str
@@ -29,6 +33,7 @@ class Problem(WireModel):
     detail: str | None = None
     code: str | None = None
     errors: list[dict[str, Any]] | None = None
+    locked_until: datetime | None = None
 
 
 class Health(WireModel):
@@ -47,18 +52,33 @@ class LoginRequest(WireModel):
 
 
 class MfaChallenge(WireModel):
-    """Answer to step 1: a short-lived ticket for the second factor (seconds)."""
+    """Answer to step 1: a short-lived ticket for the second factor (seconds).
+
+    ``password_change_required``: the password is temporary or expired; it
+    must be changed (``POST /auth/password``) before anything else.
+    ``password_expires_in_days``: days left, only within the warning window.
+    ``totp_enrolled``: false means enrol first (``/auth/totp/enrol``).
+    ``methods``: ``"totp"``, plus ``"sms"`` when the bank has SMS codes on.
+    """
 
     mfa_ticket: str
     methods: list[str]
     expires_in: int
+    password_change_required: bool = False
+    password_expires_in_days: int | None = None
+    totp_enrolled: bool = True
 
 
 class MfaRequest(WireModel):
-    """Step 2 of sign-in: the ticket and a one-time code (a string of digits)."""
+    """Step 2 of sign-in: the ticket and a one-time code (a string of digits).
+
+    ``method`` is ``"totp"`` (authenticator app) or ``"sms"`` (a code sent by
+    ``POST /auth/sms``).
+    """
 
     mfa_ticket: str = Field(min_length=1, max_length=256)
     code: str = Field(min_length=1, max_length=32)
+    method: Literal["totp", "sms"] = "totp"
 
 
 class RefreshRequest(WireModel):
@@ -167,3 +187,96 @@ class Event(WireModel):
     id: str
     type: str
     data: dict[str, Any]
+
+
+# -- issue #3: sign-in security (docs/protocol.md, "Issue #3 additions") -------
+
+#: Longest password the backend accepts (characters).
+PASSWORD_MAX_LENGTH = 256
+
+
+class PasswordRuleView(WireModel):
+    """One rule of the password policy, for the client's checklist.
+
+    ``rule`` is an id of ``csdesk.domain.password_policy.RULE_IDS``;
+    ``message_key`` the catalogue id (``password.rule.<rule>``) and
+    ``params`` its placeholder values; ``message`` the English text.
+    """
+
+    rule: str
+    message_key: str
+    params: dict[str, int] = Field(default_factory=dict)
+    message: str
+
+
+class PasswordPolicyView(WireModel):
+    """``GET /auth/password-policy``: the numbers in force and the rules they make.
+
+    The fields up to ``warn_days`` are those of
+    ``csdesk.domain.password_policy.PasswordPolicy`` (``from_mapping``
+    rebuilds it); ``max_age_days``/``warn_days`` are days.
+    """
+
+    min_length: int
+    require_upper: bool
+    require_lower: bool
+    require_digit: bool
+    require_symbol: bool
+    forbid_employee_id: bool
+    history: int
+    max_age_days: int
+    warn_days: int
+    rules: list[PasswordRuleView]
+
+
+class TicketRequest(WireModel):
+    """A step of sign-in that only needs the MFA ticket (``/auth/totp/enrol``, ``/auth/sms``)."""
+
+    mfa_ticket: str = Field(min_length=1, max_length=256)
+
+
+class PasswordChangeRequest(WireModel):
+    """``POST /auth/password``: the required change during sign-in."""
+
+    mfa_ticket: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)
+
+
+class MyPasswordChange(WireModel):
+    """``PUT /me/password``: a signed-in agent changes the password."""
+
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)
+
+
+class TotpEnrolment(WireModel):
+    """``POST /auth/totp/enrol``: a new secret (base32, 32 characters) and its ``otpauth://`` URI.
+
+    The URI (``otpauth://totp/csdesk:<ID>?secret=…&issuer=csdesk``) is what a QR code shows.
+    """
+
+    secret: str
+    otpauth_uri: str
+
+
+class TotpConfirmRequest(WireModel):
+    """``POST /auth/totp/confirm``: the first code from the newly enrolled authenticator."""
+
+    mfa_ticket: str = Field(min_length=1, max_length=256)
+    code: str = Field(min_length=1, max_length=32)
+
+
+class SmsChallenge(WireModel):
+    """``POST /auth/sms``: a code was sent; it expires in ``expires_in`` seconds.
+
+    ``sent_to`` is the masked number it went to (``138****5678``).
+    """
+
+    expires_in: int
+    sent_to: str | None = None
+
+
+class ReauthRequest(WireModel):
+    """``POST /auth/reauth``: the password again, to open the idle lock."""
+
+    password: str = Field(min_length=1, max_length=1024)

@@ -16,6 +16,8 @@ KNOWN_PROBLEMS = frozenset(
         "illegal-transition",
         "version-conflict",
         "validation-error",
+        "password-change-required",
+        "password-policy",
     }
 )
 
@@ -35,6 +37,9 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, BadResponseError):
         return t("error.bad_reply", detail=str(exc))
     if isinstance(exc, ProblemError):
+        if exc.code == "account-locked" and exc.problem.locked_until is not None:
+            until = exc.problem.locked_until.astimezone().strftime("%H:%M")
+            return t("problem.account-locked-until", until=until)
         if exc.code in KNOWN_PROBLEMS:
             detail = exc.problem.detail or ""
             return t(f"problem.{exc.code}", detail=detail)

@@ -176,8 +176,6 @@ class LoginScreen(Screen[None]):
         else:
             self.query_one("#password", Input).value = ""
             self._error("")
-            from csdesk.screens.mfa import MfaScreen
-
-            self.app.push_screen(MfaScreen())
+            await self.app.continue_sign_in()
         finally:
             self._busy = False

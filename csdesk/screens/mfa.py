@@ -24,12 +24,15 @@ class MfaScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "mfa.back", id="mfa.back"),
         Binding("f10", "app.quit_now", "login.quit", id="mfa.quit"),
+        Binding("ctrl+t", "send_sms", "mfa.sms", id="mfa.sms"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         translate_bindings(self)
         self._busy = False
+        #: "totp" (authenticator) or "sms" once a code was texted.
+        self._method = "totp"
 
     def compose(self) -> ComposeResult:
         with Center():
@@ -56,6 +59,39 @@ class MfaScreen(Screen[None]):
     def palette_commands(self) -> Iterable[SystemCommand]:
         """MFA entries of the command palette."""
         yield SystemCommand(t("cmd.back_to_login"), t("cmd.back_to_login.help"), self.action_back)
+        if self._sms_enabled():
+            yield SystemCommand(t("cmd.sms"), t("cmd.sms.help"), self.action_send_sms)
+
+    def _sms_enabled(self) -> bool:
+        challenge = self.app.get_session().challenge
+        return challenge is not None and "sms" in challenge.methods
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer "text me a code" only when the bank has SMS codes on."""
+        if action == "send_sms":
+            return self._sms_enabled()
+        return True
+
+    @work(exclusive=True, group="sms")
+    async def action_send_sms(self) -> None:
+        """Ask the backend to text a code (valid 5 minutes); the code box then takes it."""
+        from csdesk.screens.errors import describe_error
+        from csdesk.services.sign_in_steps import send_sms
+
+        if not self._sms_enabled():
+            return
+        try:
+            sent = await send_sms(self.app.get_session())
+        except Exception as exc:
+            self._error(describe_error(exc))
+            return
+        self._method = "sms"
+        minutes = max(1, sent.expires_in // 60)
+        self.query_one("#hint", Static).update(
+            t("mfa.sms_sent", to=sent.sent_to or "", minutes=minutes)
+        )
+        self._error("")
+        self.query_one("#code", Input).focus()
 
     def action_back(self) -> None:
         """Back to employee ID and password."""
@@ -86,7 +122,7 @@ class MfaScreen(Screen[None]):
 
         session = self.app.get_session()
         try:
-            await session.verify_code(code)
+            await session.verify_code(code, method=self._method)
         except Exception as exc:
             self._busy = False
             self.query_one("#code", Input).value = ""
@@ -96,21 +132,5 @@ class MfaScreen(Screen[None]):
                 self.app.notify(describe_error(exc), severity="error", markup=False)
             return
         self._error(t("mfa.opening"), style="dim")
-        try:
-            await session.open_store()
-        except Exception as exc:
-            self._busy = False
-            self._error(describe_error(exc))
-            from csdesk.store.errors import StoreLockedError
-
-            if not isinstance(exc, StoreLockedError):
-                # This terminal cannot work without its store: end the sign-in
-                # on the server too. (A locked store means another csdesk of
-                # this agent is running; signing out would end that one.)
-                try:
-                    await session.api.logout()
-                except Exception:
-                    pass
-            return
-        # The app owns the rest: this screen is removed on the way to the desk.
-        self.app.run_worker(self.app.enter_desk(), group="enter-desk", exclusive=True)
+        await self.app.finish_sign_in()
+        self._busy = False

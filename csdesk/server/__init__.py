@@ -8,7 +8,11 @@ The heavy parts load on first use:
 - :class:`csdesk.server.runner.BackgroundServer` — uvicorn in a daemon thread
   on a loopback port (``csdesk demo``, tests);
 - :func:`csdesk.server.runner.serve` — foreground server (``csdesk server``);
-- :data:`csdesk.server.seed.DEMO_AGENTS` — the demo accounts.
+- :data:`csdesk.server.seed.DEMO_AGENTS` — the demo accounts, and
+  :data:`csdesk.server.seed.DEMO_FIRST_SIGN_IN` — one in the first-sign-in
+  state (temporary password, no TOTP);
+- :mod:`csdesk.server.agent_admin` — what ``csdesk admin`` does to accounts;
+- :mod:`csdesk.server.sms` — the pluggable SMS sender (``SmsSender``).
 
 The wire contract is ``docs/protocol.md``; the models are
 ``csdesk.domain.schemas``.

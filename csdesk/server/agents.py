@@ -14,8 +14,8 @@ from csdesk.server.context import ServerContext
 from csdesk.server.db import utcnow
 from csdesk.server.events import publish
 from csdesk.server.models import Agent
+from csdesk.server.passwords import set_password
 from csdesk.server.problems import ProblemError
-from csdesk.server.security import new_totp_secret
 from csdesk.server.views import state_view
 
 
@@ -26,38 +26,50 @@ def create_agent(
     name: str,
     team: str,
     password: str,
+    temporary: bool = True,
     totp_secret: str | None = None,
-) -> tuple[str, str]:
-    """Create an Offline agent and return ``(employee_id, totp_secret)``.
+    phone: str | None = None,
+) -> str:
+    """Create an Offline agent and return the normalised employee ID.
 
     ``employee_id`` is normalised (``" a1001 "`` → ``"A1001"``,
     :func:`csdesk.domain.identity.normalize_employee_id`); the password is
-    stored as an Argon2id hash; a new base32 TOTP secret is made unless one is
-    given. Raises ``ValueError`` for an invalid or already used employee ID.
+    stored as an Argon2id hash and starts the password history.
+    ``temporary=True`` (an administrator's one-time password, operating
+    guide §1.1/§1.3) means it must be changed at the first sign-in.
+    ``totp_secret=None`` leaves TOTP unenrolled (the agent enrols at the
+    first sign-in); ``phone`` is where SMS codes go. Raises ``ValueError``
+    for an invalid or already used employee ID, or an empty name or team.
     Password policy is the caller's business.
     """
     agent_id = normalize_employee_id(employee_id)
+    name, team = name.strip(), team.strip()
+    if not name or not team:
+        raise ValueError("name and team must not be empty")
     password_hash = ctx.passwords.hash(password)
-    secret = totp_secret or new_totp_secret()
     now = utcnow()
     with ctx.db.write() as session:
         if session.get(Agent, agent_id) is not None:
             raise ValueError(f"employee ID {agent_id} already exists")
-        session.add(
-            Agent(
-                employee_id=agent_id,
-                name=name,
-                team=team,
-                password_hash=password_hash,
-                totp_secret=secret,
-                totp_last_step=None,
-                state=AgentState.OFFLINE.value,
-                state_reason=None,
-                state_since=now,
-                created_at=now,
-            )
+        agent = Agent(
+            employee_id=agent_id,
+            name=name,
+            team=team,
+            password_hash=password_hash,
+            totp_secret=totp_secret or "",
+            totp_last_step=None,
+            state=AgentState.OFFLINE.value,
+            state_reason=None,
+            state_since=now,
+            created_at=now,
+            phone=phone or None,
         )
-    return agent_id, secret
+        session.add(agent)
+        session.flush()
+        set_password(
+            session, agent, password_hash, ctx.settings.password_policy, now, temporary=temporary
+        )
+    return agent_id
 
 
 def move_agent(

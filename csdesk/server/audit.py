@@ -7,8 +7,27 @@ from sqlalchemy.orm import Session
 from csdesk.server.db import utcnow
 from csdesk.server.models import AuditEvent
 
-#: Audit event types written by this backend.
-AUDIT_TYPES = frozenset({"sign-in", "sign-in-failed", "sign-out", "refresh-reuse", "ack", "state"})
+#: Audit event types written by this backend. Sign-in security (issue #3):
+#: ``account-locked`` (the threshold was reached), ``password-changed``,
+#: ``totp-enrolled``, ``sms-sent``, ``reauth`` / ``reauth-failed`` (idle
+#: lock), and ``admin`` for ``csdesk admin`` acts (detail says which).
+AUDIT_TYPES = frozenset(
+    {
+        "sign-in",
+        "sign-in-failed",
+        "sign-out",
+        "refresh-reuse",
+        "ack",
+        "state",
+        "account-locked",
+        "password-changed",
+        "totp-enrolled",
+        "sms-sent",
+        "reauth",
+        "reauth-failed",
+        "admin",
+    }
+)
 
 
 def audit(session: Session, *, agent_id: str | None, type: str, detail: str | None = None) -> None:

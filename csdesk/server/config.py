@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict
+
+from csdesk.domain.password_policy import PasswordPolicy
 
 
 class Argon2Cost(TypedDict):
@@ -34,6 +36,22 @@ class ServerSettings:
       (RFC 9106 "second recommended option": t=3, m=64 MiB, p=4, ~0.1 s per
       hash). Tests may pass :meth:`fast_hashing` values; never do so in production.
     - ``seed_demo``: put the demo agents and announcements into a new database.
+
+    Sign-in security (issue #3, operating guide §1.2-§1.3):
+
+    - ``password_policy``: the :class:`PasswordPolicy` enforced on every new
+      password (lengths in characters, ages in days).
+    - ``lockout_threshold``: failed passwords in a row that lock an account (5).
+    - ``lockout_duration``: how long a locked account stays locked, s (15 min).
+    - ``mfa_ticket_max_age``: the steps of a first sign-in (password change,
+      TOTP enrolment, SMS send) renew the MFA ticket for ``mfa_ticket_ttl``,
+      but never beyond this age, s (30 min).
+    - ``sms_enabled``: offer SMS codes as a second factor (off by default;
+      the demo turns it on).
+    - ``sms_code_ttl``: lifetime of an SMS code, s (5 min).
+    - ``sms_max_sends``: SMS codes one MFA ticket may ask for (3).
+    - ``sms_log_path``: file the demo SMS sender appends to; ``None`` means
+      ``sms.log`` beside the database (:attr:`sms_log_file`).
     """
 
     db_path: Path
@@ -48,6 +66,19 @@ class ServerSettings:
     argon2_memory_cost: int = 65536
     argon2_parallelism: int = 4
     seed_demo: bool = True
+    password_policy: PasswordPolicy = field(default_factory=PasswordPolicy)
+    lockout_threshold: int = 5
+    lockout_duration: float = 900.0
+    mfa_ticket_max_age: int = 1800
+    sms_enabled: bool = False
+    sms_code_ttl: int = 300
+    sms_max_sends: int = 3
+    sms_log_path: Path | None = None
+
+    @property
+    def sms_log_file(self) -> Path:
+        """Where the demo SMS sender writes: ``sms_log_path`` or ``sms.log`` beside the database."""
+        return self.sms_log_path or Path(self.db_path).parent / "sms.log"
 
     @staticmethod
     def fast_hashing() -> Argon2Cost:

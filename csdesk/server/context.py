@@ -8,31 +8,47 @@ from csdesk.server.config import ServerSettings
 from csdesk.server.db import Database
 from csdesk.server.events import EventHub
 from csdesk.server.security import Passwords
+from csdesk.server.sms import FileSmsSender, SmsSender
 
 
 @dataclass
 class ServerContext:
-    """Settings, database, password hasher and event hub of one backend.
+    """Settings, database, password hasher, event hub and SMS sender of one backend.
 
     Stored as ``app.state.ctx`` by :func:`csdesk.server.app.create_app`;
     :class:`csdesk.server.runner.BackgroundServer` exposes it as ``.context``
     so tests and admin tools can call the service functions
     (``csdesk.server.announcements``, ``csdesk.server.agents``) in-process.
+    ``sms_sender`` may be replaced at any time (tests put a
+    :class:`csdesk.server.sms.MemorySmsSender` there).
     """
 
     settings: ServerSettings
     db: Database
     passwords: Passwords
     hub: EventHub
+    sms_sender: SmsSender
 
     @classmethod
-    def open(cls, settings: ServerSettings) -> ServerContext:
-        """Open the database at ``settings.db_path``, create the tables and wire the hub."""
+    def open(
+        cls, settings: ServerSettings, *, sms_sender: SmsSender | None = None
+    ) -> ServerContext:
+        """Open the database at ``settings.db_path``, create the tables and wire the hub.
+
+        ``sms_sender`` defaults to the demo :class:`FileSmsSender` writing
+        ``settings.sms_log_file`` (only used when ``settings.sms_enabled``).
+        """
         db = Database(settings.db_path)
         db.create_tables()
         hub = EventHub()
         hub.watch(db.sessions)
-        return cls(settings=settings, db=db, passwords=Passwords(settings), hub=hub)
+        return cls(
+            settings=settings,
+            db=db,
+            passwords=Passwords(settings),
+            hub=hub,
+            sms_sender=sms_sender or FileSmsSender(settings.sms_log_file),
+        )
 
     def close(self) -> None:
         """End the event streams and close the database connections."""

@@ -75,10 +75,15 @@ class Database:
         self.sessions: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_tables(self) -> None:
-        """Create every table that does not exist yet."""
+        """Create every table that does not exist yet and add columns older files lack.
+
+        See :mod:`csdesk.server.schema_upgrade`.
+        """
         from csdesk.server.models import Base
+        from csdesk.server.schema_upgrade import upgrade_schema
 
         Base.metadata.create_all(self.engine)
+        upgrade_schema(self.engine)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

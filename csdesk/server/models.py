@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -62,8 +63,15 @@ class Meta(Base):
 class Agent(Base):
     """A contact-centre agent: identity, credentials and live state.
 
-    ``totp_last_step`` is the last accepted RFC 6238 time step (replay guard,
-    §5.2). ``state``/``state_reason`` hold ``AgentState``/``NotReadyReason``
+    ``totp_secret`` is the confirmed base32 TOTP secret, or ``""`` while the
+    agent has none (new agent, or after ``csdesk admin agent reset-mfa``):
+    then the agent enrols at the next sign-in. ``totp_last_step`` is the last
+    accepted RFC 6238 time step (replay guard, §5.2).
+    ``must_change_password`` marks a temporary password (issued by an
+    administrator); ``password_changed_at`` starts the policy's maximum age
+    (``None`` only in rows older than the column: ``created_at`` counts).
+    ``phone`` is the number SMS codes go to (``None``: no SMS factor).
+    ``state``/``state_reason`` hold ``AgentState``/``NotReadyReason``
     values; ``state_since`` is when the state was entered.
     """
 
@@ -79,6 +87,89 @@ class Agent(Base):
     state_reason: Mapped[str | None] = mapped_column(String(16), default=None)
     state_since: Mapped[datetime]
     created_at: Mapped[datetime]
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    password_changed_at: Mapped[datetime | None] = mapped_column(default=None)
+    phone: Mapped[str | None] = mapped_column(String(32), default=None)
+
+    @property
+    def totp_enrolled(self) -> bool:
+        """Whether the agent has a confirmed TOTP secret."""
+        return bool(self.totp_secret)
+
+
+class PasswordHistory(Base):
+    """An Argon2id hash of a password an agent had, newest ``set_at`` last.
+
+    Every password set (temporary ones included) is added; only the newest
+    ``PasswordPolicy.history`` rows per agent are kept, for the "must differ
+    from the last N passwords" rule (operating guide §1.3).
+    """
+
+    __tablename__ = "password_history"
+    __table_args__ = (Index("ix_password_history_agent", "agent_id", "set_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.employee_id"))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    set_at: Mapped[datetime]
+
+
+class SignInGuard(Base):
+    """Failed passwords in a row for one employee ID, and the lock they caused.
+
+    ``key`` is the normalised employee ID as typed, whether or not such an
+    agent exists (no foreign key), so that an unknown ID locks exactly like a
+    known one and the answers never tell them apart. ``failed_count`` counts
+    attempts in a row (an attempt is counted when it starts and forgiven when
+    the password is right); ``locked_until`` is set when the count reaches
+    the threshold.
+    """
+
+    __tablename__ = "sign_in_guards"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class PendingTotp(Base):
+    """A TOTP secret offered by ``/auth/totp/enrol`` and not yet confirmed.
+
+    Bound to the MFA ticket that asked for it (a new call on the same ticket
+    replaces it), so a parallel sign-in cannot swap the secret under the agent.
+    """
+
+    __tablename__ = "pending_totp"
+
+    ticket_hash: Mapped[str] = mapped_column(
+        ForeignKey("mfa_tickets.ticket_hash", ondelete="CASCADE"), primary_key=True
+    )
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.employee_id"), index=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class SmsCode(Base):
+    """The SMS code of one MFA ticket: an Argon2id hash, expiring, single use.
+
+    ``sends`` counts the codes sent on the ticket (each new send replaces the
+    code); the ticket's wrong-code counter limits guesses.
+    """
+
+    __tablename__ = "sms_codes"
+
+    ticket_hash: Mapped[str] = mapped_column(
+        ForeignKey("mfa_tickets.ticket_hash", ondelete="CASCADE"), primary_key=True
+    )
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.employee_id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(256))
+    sends: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Token(Base):

@@ -43,6 +43,15 @@ CODES: dict[str, tuple[int, str]] = {
     "not-found": (404, "Not found"),
     "method-not-allowed": (405, "Method not allowed"),
     "internal-error": (500, "Internal server error"),
+    # issue #3: sign-in security
+    "account-locked": (423, "Account locked"),
+    "password-policy": (422, "Password does not meet the policy"),
+    "password-change-required": (403, "Password change required"),
+    "password-change-not-required": (409, "No password change is due"),
+    "totp-enrolment-required": (403, "Authenticator not enrolled"),
+    "totp-already-enrolled": (409, "Authenticator already enrolled"),
+    "sms-unavailable": (409, "SMS codes are not available"),
+    "too-many-requests": (429, "Too many requests"),
 }
 
 #: HTTP status → code, for HTTPExceptions raised by Starlette itself (routing).
@@ -59,8 +68,11 @@ class ProblemError(Exception):
 
     ``code`` must be a key of :data:`CODES` (``KeyError`` otherwise); the
     status and title come from there. ``errors`` are field errors
-    (``[{"field", "message"}]``); ``headers`` are added to the answer (e.g.
-    ``WWW-Authenticate`` for 401, RFC 6750 §3).
+    (``[{"field", "message"}]``) or, for ``password-policy``, failed rules
+    (``[{"rule", "message"}]``); ``headers`` are added to the answer (e.g.
+    ``WWW-Authenticate`` for 401, RFC 6750 §3); ``extensions`` are extra
+    members of the problem object (RFC 9457 §3.2), fields of
+    :class:`csdesk.domain.schemas.Problem` such as ``locked_until``.
     """
 
     def __init__(
@@ -70,6 +82,7 @@ class ProblemError(Exception):
         *,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         status, title = CODES[code]
         super().__init__(f"{code}: {detail or title}")
@@ -79,6 +92,7 @@ class ProblemError(Exception):
         self.detail = detail
         self.errors = errors
         self.headers = headers
+        self.extensions = extensions
 
 
 def problem_response(
@@ -88,12 +102,14 @@ def problem_response(
     status: int | None = None,
     errors: list[dict[str, Any]] | None = None,
     headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> JSONResponse:
     """Build the ``application/problem+json`` answer for ``code``.
 
     ``status`` overrides the code's usual status. A code outside
     :data:`CODES` (``http-error``, for rare HTTP statuses without a code of
-    their own) takes its title from the HTTP reason phrase.
+    their own) takes its title from the HTTP reason phrase. ``extensions``
+    are extension members (RFC 9457 §3.2) declared on ``Problem``.
     """
     if code in CODES:
         known_status, title = CODES[code]
@@ -107,6 +123,7 @@ def problem_response(
         detail=detail,
         code=code,
         errors=errors,
+        **dict(extensions or {}),
     )
     return JSONResponse(
         problem.model_dump(mode="json", exclude_none=True),
@@ -130,7 +147,9 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 async def _problem_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProblemError)
-    return problem_response(exc.code, exc.detail, errors=exc.errors, headers=exc.headers)
+    return problem_response(
+        exc.code, exc.detail, errors=exc.errors, headers=exc.headers, extensions=exc.extensions
+    )
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -58,6 +58,27 @@ def _server_class() -> type[uvicorn.Server]:
                     await asyncio.wait_for(self._exit_event.wait(), 0.1)
                 should_exit = await self.on_tick(counter)
 
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            """uvicorn's shutdown, without its fixed 0.1 s pause when nothing is open.
+
+            uvicorn always sleeps 0.1 s after asking connections to close; with
+            no connection and no task left there is nothing to wait for, so
+            close the listeners and run the lifespan shutdown at once (tests
+            start and stop a backend per test). Otherwise uvicorn's own
+            graceful shutdown runs unchanged.
+            """
+            if self.server_state.connections or self.server_state.tasks:
+                await super().shutdown(sockets)
+                return
+            for server in self.servers:
+                server.close()
+            for sock in sockets or []:
+                sock.close()
+            for server in self.servers:
+                await server.wait_closed()
+            if not self.force_exit:
+                await self.lifespan.shutdown()
+
         def request_exit(self) -> None:
             self.should_exit = True
             if self._loop is not None and self._exit_event is not None:
@@ -247,10 +268,13 @@ def serve(
     *,
     seed_demo: bool = True,
     log_level: str = "info",
+    sms_enabled: bool = False,
 ) -> None:
     """Run the backend in the foreground until Ctrl+C (``csdesk server``).
 
-    ``reset`` deletes the database files first. Blocks; returns after a
+    ``reset`` deletes the database files first. ``sms_enabled`` offers SMS
+    codes as a second factor, sent by the demo sender to ``sms.log`` beside
+    the database (``ServerSettings.sms_log_file``). Blocks; returns after a
     graceful shutdown. There is no TLS here: bind to loopback, or put a TLS
     proxy in front (a warning is logged for other addresses).
     """
@@ -260,7 +284,9 @@ def serve(
 
     if reset:
         reset_database(db_path)
-    settings = ServerSettings(db_path=Path(db_path), seed_demo=seed_demo)
+    settings = ServerSettings(db_path=Path(db_path), seed_demo=seed_demo, sms_enabled=sms_enabled)
+    if sms_enabled:
+        logger.warning("SMS codes are written to %s (demo sender)", settings.sms_log_file)
     app = create_app(settings)
     if not _is_loopback(host):
         logger.warning("serving on %s without TLS; put a TLS proxy in front", host)

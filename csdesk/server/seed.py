@@ -3,7 +3,15 @@
 :data:`DEMO_AGENTS` is the one source of the demo accounts for the README,
 the tests and the login screen's hints. Each TOTP secret is 32 base32
 characters (160 bits, RFC 4226 §4 R6); add it to an authenticator app, or
-compute a code with ``pyotp.TOTP(secret).now()``.
+compute a code with ``pyotp.TOTP(secret).now()``. Their passwords count as
+changed at seeding time, so they sign in with password + TOTP and are not
+asked for a change (until the policy's ``max_age_days`` have passed).
+
+:data:`DEMO_FIRST_SIGN_IN` is an account in the first-sign-in state
+(operating guide §1.1/§1.3): a temporary password that must be changed and
+no authenticator yet, so signing in walks through the password change and
+TOTP enrolment. Its phone receives SMS codes when the backend has them on
+(the demo sender writes them to ``sms.log`` beside the database).
 """
 
 from __future__ import annotations
@@ -18,16 +26,31 @@ from csdesk.server.changes import record_change
 from csdesk.server.context import ServerContext
 from csdesk.server.db import utcnow
 from csdesk.server.models import Agent, Announcement, Meta
+from csdesk.server.passwords import set_password
 
 
 class DemoAgent(TypedDict):
-    """A demo account: sign in with ``employee_id`` + ``password``, then a TOTP code."""
+    """A demo account: sign in with ``employee_id`` + ``password``, then a TOTP code.
+
+    ``phone`` is where SMS codes go (a made-up number).
+    """
 
     employee_id: str
     name: str
     team: str
     password: str
     totp_secret: str
+    phone: str
+
+
+class DemoFirstSignIn(TypedDict):
+    """The demo account in the first-sign-in state: ``password`` is temporary, no TOTP yet."""
+
+    employee_id: str
+    name: str
+    team: str
+    password: str
+    phone: str
 
 
 class DemoAnnouncement(TypedDict):
@@ -48,6 +71,7 @@ DEMO_AGENTS: Final[list[DemoAgent]] = [
         "team": "零售客服一组",
         "password": "Demo#2026a",
         "totp_secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+        "phone": "13800001001",
     },
     {
         "employee_id": "A1002",
@@ -55,6 +79,7 @@ DEMO_AGENTS: Final[list[DemoAgent]] = [
         "team": "零售客服一组",
         "password": "Demo#2026b",
         "totp_secret": "JRUSATTBEBSGK3LPEBQWGY3POVXHIIJO",
+        "phone": "13800001002",
     },
     {
         "employee_id": "A1003",
@@ -62,8 +87,19 @@ DEMO_AGENTS: Final[list[DemoAgent]] = [
         "team": "信用卡客服组",
         "password": "Demo#2026c",
         "totp_secret": "K5QW4ZZAIZQW4ZZAMRSW23ZAMFRWG5BO",
+        "phone": "13800001003",
     },
 ]
+
+#: The first-sign-in demo account (README "Demo accounts"): sign in with the
+#: temporary password, choose a new one, then enrol an authenticator app.
+DEMO_FIRST_SIGN_IN: Final[DemoFirstSignIn] = {
+    "employee_id": "A1004",
+    "name": "陈静",
+    "team": "零售客服一组",
+    "password": "Temp#2026d",
+    "phone": "13800001004",
+}
 
 DEMO_ANNOUNCEMENTS: Final[list[DemoAnnouncement]] = [
     {
@@ -112,6 +148,8 @@ DEMO_ANNOUNCEMENTS: Final[list[DemoAnnouncement]] = [
 ]
 
 _SEEDED_KEY = "seeded_at"
+#: Set once the first-sign-in account is in; databases seeded before it existed get it then.
+_FIRST_SIGN_IN_KEY = "seeded_first_sign_in_at"
 
 
 def seed_if_new(ctx: ServerContext) -> bool:
@@ -120,37 +158,92 @@ def seed_if_new(ctx: ServerContext) -> bool:
     Returns ``True`` when it seeded, ``False`` when the database was seeded
     before (the ``meta`` table remembers it, so deleting demo data later does
     not bring it back). Agents start Offline; passwords are hashed with the
-    context's Argon2 parameters.
+    context's Argon2 parameters. A demo database seeded by an older csdesk
+    (before :data:`DEMO_FIRST_SIGN_IN`) gets that account added once.
     """
     with ctx.db.read() as session:
-        if session.get(Meta, _SEEDED_KEY) is not None:
-            return False
-    hashes = {agent["employee_id"]: ctx.passwords.hash(agent["password"]) for agent in DEMO_AGENTS}
+        seeded = session.get(Meta, _SEEDED_KEY) is not None
+        first_sign_in = session.get(Meta, _FIRST_SIGN_IN_KEY) is not None
+    if seeded and first_sign_in:
+        return False
+    passwords = {agent["employee_id"]: agent["password"] for agent in DEMO_AGENTS}
+    passwords[DEMO_FIRST_SIGN_IN["employee_id"]] = DEMO_FIRST_SIGN_IN["password"]
+    hashes = {ident: ctx.passwords.hash(password) for ident, password in passwords.items()}
     with ctx.db.write() as session:
-        if session.get(Meta, _SEEDED_KEY) is not None:
-            return False
-        _insert(session, hashes)
-    return True
+        did_seed = False
+        if session.get(Meta, _SEEDED_KEY) is None:
+            _insert(ctx, session, hashes)
+            did_seed = True
+        if session.get(Meta, _FIRST_SIGN_IN_KEY) is None:
+            _insert_first_sign_in(ctx, session, hashes[DEMO_FIRST_SIGN_IN["employee_id"]])
+    return did_seed
 
 
-def _insert(session: Session, hashes: dict[str, str]) -> None:
+def _new_agent(
+    ctx: ServerContext,
+    session: Session,
+    *,
+    employee_id: str,
+    name: str,
+    team: str,
+    password_hash: str,
+    totp_secret: str,
+    phone: str,
+    temporary: bool,
+) -> None:
+    now = utcnow()
+    agent = Agent(
+        employee_id=employee_id,
+        name=name,
+        team=team,
+        password_hash=password_hash,
+        totp_secret=totp_secret,
+        totp_last_step=None,
+        state=AgentState.OFFLINE.value,
+        state_reason=None,
+        state_since=now,
+        created_at=now,
+        phone=phone,
+    )
+    session.add(agent)
+    session.flush()
+    set_password(
+        session, agent, password_hash, ctx.settings.password_policy, now, temporary=temporary
+    )
+
+
+def _insert_first_sign_in(ctx: ServerContext, session: Session, password_hash: str) -> None:
+    demo = DEMO_FIRST_SIGN_IN
+    if session.get(Agent, demo["employee_id"]) is None:
+        _new_agent(
+            ctx,
+            session,
+            employee_id=demo["employee_id"],
+            name=demo["name"],
+            team=demo["team"],
+            password_hash=password_hash,
+            totp_secret="",
+            phone=demo["phone"],
+            temporary=True,
+        )
+    session.add(Meta(key=_FIRST_SIGN_IN_KEY, value=utcnow().isoformat()))
+
+
+def _insert(ctx: ServerContext, session: Session, hashes: dict[str, str]) -> None:
     now = utcnow()
     for demo in DEMO_AGENTS:
         if session.get(Agent, demo["employee_id"]) is not None:
             continue
-        session.add(
-            Agent(
-                employee_id=demo["employee_id"],
-                name=demo["name"],
-                team=demo["team"],
-                password_hash=hashes[demo["employee_id"]],
-                totp_secret=demo["totp_secret"],
-                totp_last_step=None,
-                state=AgentState.OFFLINE.value,
-                state_reason=None,
-                state_since=now,
-                created_at=now,
-            )
+        _new_agent(
+            ctx,
+            session,
+            employee_id=demo["employee_id"],
+            name=demo["name"],
+            team=demo["team"],
+            password_hash=hashes[demo["employee_id"]],
+            totp_secret=demo["totp_secret"],
+            phone=demo["phone"],
+            temporary=False,
         )
     # Oldest first, so the change log (sync order) follows publication order.
     for ann in sorted(DEMO_ANNOUNCEMENTS, key=lambda a: -a["published_hours_ago"]):

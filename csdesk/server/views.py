@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from csdesk.domain.agent_state import AgentState, NotReadyReason
-from csdesk.domain.schemas import AgentProfile, AgentSettings, AgentStateView, Announcement
+from csdesk.domain.password_policy import PasswordPolicy
+from csdesk.domain.schemas import (
+    AgentProfile,
+    AgentSettings,
+    AgentStateView,
+    Announcement,
+    PasswordPolicyView,
+    PasswordRuleView,
+)
 from csdesk.server.models import Agent, AgentSettingsRow, AnnouncementAck
 from csdesk.server.models import Announcement as AnnouncementRow
 
@@ -50,3 +58,30 @@ def settings_view(row: AgentSettingsRow | None) -> AgentSettings:
     if row is None:
         return AgentSettings(data={}, version=0, updated_at=None)
     return AgentSettings(data=dict(row.data), version=row.version, updated_at=row.updated_at)
+
+
+def policy_view(policy: PasswordPolicy) -> PasswordPolicyView:
+    """``GET /auth/password-policy``: the policy's numbers and its rules in checklist order."""
+    rules = []
+    for rule in policy.rule_ids():
+        line = policy.describe(rule)
+        rules.append(
+            PasswordRuleView(
+                rule=rule,
+                message_key=line.message_key,
+                params=dict(line.params),
+                message=line.message,
+            )
+        )
+    return PasswordPolicyView(
+        min_length=policy.min_length,
+        require_upper=policy.require_upper,
+        require_lower=policy.require_lower,
+        require_digit=policy.require_digit,
+        require_symbol=policy.require_symbol,
+        forbid_employee_id=policy.forbid_employee_id,
+        history=policy.history,
+        max_age_days=policy.max_age_days,
+        warn_days=policy.warn_days,
+        rules=rules,
+    )

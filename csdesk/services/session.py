@@ -5,6 +5,13 @@ widgets. Flow (operating guide §1.2): :meth:`login` (employee ID + password)
 → :meth:`verify_code` (TOTP) → :meth:`open_store` → :meth:`start` (pull, then
 the push loop and the event stream run as tasks the app owns) → … →
 :meth:`sign_out`.
+
+Staying signed in (issue #3): after sign-in :meth:`remember_sign_in` keeps
+the refresh token in the OS keyring (``services.secrets``; memory when there
+is none) and every rotation updates it; at the next start
+:meth:`resumable_agent` / :meth:`resume` sign in again with it
+(``POST /auth/refresh``) instead of password + code; sign-out deletes it.
+:meth:`unlock` opens the idle lock (``POST /auth/reauth``).
 """
 
 from __future__ import annotations
@@ -18,12 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from csdesk.api.client import ApiClient
-from csdesk.api.errors import ApiError, OfflineError
+from csdesk.api.errors import ApiError, OfflineError, ProblemError
 from csdesk.api.events import EventFollower
 from csdesk.domain import schemas
 from csdesk.domain.agent_state import AgentState, NotReadyReason
 from csdesk.domain.identity import normalize_employee_id, normalize_otp
+from csdesk.services.last_agent import read_last_agent, write_last_agent
 from csdesk.services.preflight import PreflightResult, check_backend
+from csdesk.services.secrets import SecretStore
 from csdesk.services.sync import LOCAL_ACKS, SETTINGS_ID, SyncService, SyncStatus
 from csdesk.store.local import LocalStore, store_folder
 from csdesk.store.errors import StoreLockedError
@@ -43,12 +52,33 @@ class DeskSession:
     Callbacks (all run in the event loop): ``on_state(AgentStateView)``,
     ``on_sync(SyncStatus)``, ``on_announcement(Announcement)``,
     ``on_settings(dict)``, ``on_signed_out()`` (the server ended the session).
+
+    ``secrets`` keeps the refresh token between runs (OS keyring, else
+    memory); the app passes one store for the whole process so that its
+    "no keyring" notice is given once.
     """
 
-    def __init__(self, backend_url: str, data_dir: Path, *, api: ApiClient | None = None) -> None:
+    def __init__(
+        self,
+        backend_url: str,
+        data_dir: Path,
+        *,
+        api: ApiClient | None = None,
+        secrets: SecretStore | None = None,
+    ) -> None:
         self.backend_url = backend_url
         self.data_dir = data_dir
         self.api = api or ApiClient(backend_url)
+        self.secrets = secrets or SecretStore()
+        self.api.on_tokens = self._tokens_rotated
+        self._token_tasks: set[asyncio.Task[None]] = set()
+        #: True once the refresh token of this sign-in may be kept (after
+        #: :meth:`remember_sign_in`); rotations are saved from then on.
+        self._keep_token = False
+        #: Called once, in the loop, with the reason (``services.secrets``:
+        #: ``"no-keyring"``, ``"not-recommended"``, ``"timeout"``, ``"error"``)
+        #: when the refresh token can only be kept in memory.
+        self.on_secret_notice: Callable[[str], None] | None = None
         self.employee_id: str | None = None
         self.profile: schemas.AgentProfile | None = None
         self.state: schemas.AgentStateView | None = None
@@ -56,6 +86,8 @@ class DeskSession:
         self.sync: SyncService | None = None
         self.follower: EventFollower | None = None
         self._ticket: str | None = None
+        #: What step 1 answered (password change needed, TOTP enrolled, methods).
+        self.challenge: schemas.MfaChallenge | None = None
         #: Server clock minus local clock, seconds (from the last pre-flight).
         self.clock_skew = 0.0
         self._signing_out = False
@@ -88,13 +120,23 @@ class DeskSession:
         challenge = await self.api.login(eid, password)
         self.employee_id = eid
         self._ticket = challenge.mfa_ticket
+        self.challenge = challenge
         return challenge
 
-    async def verify_code(self, code: str) -> schemas.AgentProfile:
-        """Step 2 with a TOTP code (spaces allowed). Raises ``ValueError``, ``ApiError``."""
+    @property
+    def ticket(self) -> str | None:
+        """The MFA ticket of the sign-in in progress (None before login / after)."""
+        return self._ticket
+
+    async def verify_code(self, code: str, method: str = "totp") -> schemas.AgentProfile:
+        """Step 2 with a TOTP or SMS code (spaces allowed). Raises ``ValueError``, ``ApiError``."""
         if not self._ticket:
             raise RuntimeError("verify_code before login")
-        tokens = await self.api.verify_mfa(self._ticket, normalize_otp(code))
+        tokens = await self.api.verify_mfa(self._ticket, normalize_otp(code), method=method)
+        return self.signed_in(tokens)
+
+    def signed_in(self, tokens: schemas.TokenPair) -> schemas.AgentProfile:
+        """Record a finished sign-in (MFA or TOTP enrolment): who, and the state."""
         self._ticket = None
         self.profile = tokens.agent
         self.state = tokens.agent.state
@@ -280,6 +322,130 @@ class DeskSession:
         )
         return data
 
+    # -- staying signed in: refresh token, resume, idle unlock ----------------
+
+    async def remember_sign_in(self) -> None:
+        """After sign-in: keep the refresh token (keyring, else memory) and
+        remember this agent as the last one on this backend (a file in the
+        data folder; not a secret). Never raises: a file that cannot be
+        written only means no resume offer next time."""
+        assert self.employee_id
+        self._keep_token = True
+        token = self.api.refresh_token
+        if token:
+            await self.secrets.save(self.backend_url, self.employee_id, token)
+            self._report_secret_notice()
+        try:
+            await asyncio.to_thread(write_last_agent, self.data_dir, self.backend_url, self.employee_id)
+        except OSError:
+            pass
+
+    async def forget_sign_in(self) -> None:
+        """Delete this agent's kept refresh token (sign-out, revoked session)."""
+        self._keep_token = False
+        await self._settle_token_saves()
+        if self.employee_id:
+            await self.secrets.delete(self.backend_url, self.employee_id)
+
+    def _tokens_rotated(self, tokens: schemas.TokenPair) -> None:
+        """ApiClient hook: a refresh rotated the pair; keep the new refresh token."""
+        if not self._keep_token or not self.employee_id:
+            return
+        eid, token = self.employee_id, tokens.refresh_token
+
+        async def save() -> None:
+            await self.secrets.save(self.backend_url, eid, token)
+            self._report_secret_notice()
+
+        task = asyncio.get_running_loop().create_task(save())
+        self._token_tasks.add(task)
+        task.add_done_callback(self._token_tasks.discard)
+
+    def _report_secret_notice(self) -> None:
+        reason = self.secrets.take_notice() if self.on_secret_notice else None
+        if reason and self.on_secret_notice:
+            self.on_secret_notice(reason)
+
+    async def _settle_token_saves(self) -> None:
+        """Wait for keyring saves already started (so a later delete lands last)."""
+        for task in list(self._token_tasks):
+            try:
+                await task
+            except Exception:
+                pass
+
+    async def resumable_agent(self) -> str | None:
+        """The employee ID whose shift can be resumed here, or None.
+
+        That is the last agent signed in to this backend on this machine,
+        when a refresh token of theirs is still kept (keyring calls are
+        bounded by the store's timeout).
+        """
+        eid = await asyncio.to_thread(read_last_agent, self.data_dir, self.backend_url)
+        if eid is None:
+            return None
+        token = await self.secrets.load(self.backend_url, eid)
+        return eid if token else None
+
+    async def resume(self, employee_id: str) -> schemas.AgentProfile:
+        """Sign in again with the kept refresh token (``POST /auth/refresh``).
+
+        Afterwards the caller opens the store and enters the desk, as after
+        MFA. Raises ``StoreLockedError`` (this agent's csdesk is already
+        running here: refreshing would rotate the token under it),
+        ``ProblemError`` ``unauthorized`` (token expired or revoked; it is
+        then deleted), ``OfflineError``/``BadResponseError`` (token kept).
+        """
+        eid = normalize_employee_id(employee_id)
+        if await asyncio.to_thread(self.store_in_use, eid):
+            raise StoreLockedError(store_folder(self.data_dir, self.backend_url, eid))
+        token = await self.secrets.load(self.backend_url, eid)
+        if not token:
+            raise ProblemError(schemas.Problem(title="Not signed in", status=401, code="unauthorized"))
+        self.employee_id = eid
+        self.api.refresh_token = token
+        try:
+            tokens = await self.api.refresh()
+        except ProblemError:
+            self.api.refresh_token = None
+            await self.secrets.delete(self.backend_url, eid)
+            raise
+        except ApiError:
+            self.api.refresh_token = None
+            raise
+        if normalize_employee_id(tokens.agent.employee_id) != eid:
+            # Not this agent's token (the keyring entry was tampered with).
+            try:
+                await self.api.logout()
+            except ApiError:
+                pass
+            self.api.access_token = self.api.refresh_token = None
+            await self.secrets.delete(self.backend_url, eid)
+            raise ProblemError(schemas.Problem(title="Not signed in", status=401, code="unauthorized"))
+        self._keep_token = True
+        await self.secrets.save(self.backend_url, eid, tokens.refresh_token)
+        self.profile = tokens.agent
+        self.state = tokens.agent.state
+        return tokens.agent
+
+    async def unlock(self, password: str) -> None:
+        """Open the idle lock: ``POST /auth/reauth`` with the agent's password.
+
+        Raises ``ProblemError`` (``invalid-credentials``: wrong password,
+        counted toward the lockout; ``account-locked`` with
+        ``problem.locked_until``; ``unauthorized``: the session ended),
+        ``OfflineError`` or ``BadResponseError``. After ``account-locked``
+        the backend has ended this sign-in (tokens revoked, agent Offline):
+        the session counts as signing out, so the stream's Offline event is
+        not reported as "signed out elsewhere".
+        """
+        try:
+            await self.api.reauth(password)
+        except ProblemError as exc:
+            if exc.code == "account-locked":
+                self._signing_out = True
+            raise
+
     # -- live calls ----------------------------------------------------------
 
     async def set_state(
@@ -333,6 +499,7 @@ class DeskSession:
         except BaseException:
             self._signing_out = False
             raise
+        await self.forget_sign_in()
 
     async def revoke_quietly(self, timeout: float = 3.0) -> None:
         """Best effort: revoke this terminal's tokens (the session already
@@ -342,9 +509,12 @@ class DeskSession:
             await asyncio.wait_for(self.api.logout(), timeout)
         except (ApiError, asyncio.TimeoutError):
             pass
+        await self.forget_sign_in()
 
     async def close(self) -> None:
         """Release the store lock and close connections (idempotent)."""
+        self._keep_token = False
+        await self._settle_token_saves()
         if self.follower:
             self.follower.stop()
         if self.store:

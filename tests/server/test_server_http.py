@@ -17,7 +17,7 @@ from csdesk.server.app import create_app
 from csdesk.server.config import ServerSettings
 from csdesk.server.models import Agent, Announcement
 from csdesk.server.runner import BackgroundServer, reset_database
-from csdesk.server.seed import DEMO_AGENTS
+from csdesk.server.seed import DEMO_AGENTS, DEMO_FIRST_SIGN_IN
 
 
 def _is_problem(response: httpx.Response, status: int, code: str) -> None:
@@ -59,6 +59,13 @@ def test_openapi_and_docs_are_served(api: httpx.Client) -> None:
         "/api/v1/announcements/{announcement_id}/ack",
         "/api/v1/sync/{collection}",
         "/api/v1/events",
+        "/api/v1/auth/password-policy",
+        "/api/v1/auth/password",
+        "/api/v1/auth/totp/enrol",
+        "/api/v1/auth/totp/confirm",
+        "/api/v1/auth/sms",
+        "/api/v1/auth/reauth",
+        "/api/v1/me/password",
     ):
         assert path in spec["paths"], path
     assert "Problem" in spec["components"]["schemas"]
@@ -129,7 +136,8 @@ def test_data_survives_a_restart_and_is_not_seeded_twice(tmp_path: Path, totp: A
         client.close()
     with BackgroundServer(settings) as second:
         with second.context.db.read() as session:
-            assert session.scalar(select(func.count()).select_from(Agent)) == 3
+            assert session.scalar(select(func.count()).select_from(Agent)) == len(DEMO_AGENTS) + 1
+            assert session.get(Agent, DEMO_FIRST_SIGN_IN["employee_id"]) is not None
             assert session.scalar(select(func.count()).select_from(Announcement)) == 3
         me = httpx.get(
             f"{second.url}/api/v1/me", headers={"Authorization": f"Bearer {pair['access_token']}"}

@@ -1,8 +1,8 @@
-"""``/me``: the signed-in agent's profile, state and settings."""
+"""``/me``: the signed-in agent's profile, state, password and settings."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -10,11 +10,13 @@ from csdesk.domain.schemas import (
     AgentProfile,
     AgentSettings,
     AgentStateView,
+    MyPasswordChange,
     SettingsUpdate,
     StateChangeRequest,
 )
 from csdesk.server.agent_settings import get_settings, save_settings
 from csdesk.server.agents import change_state_by_hand
+from csdesk.server.auth import change_my_password
 from csdesk.server.db import utcnow
 from csdesk.server.deps import Auth, Ctx, IdempotencyKeyHeader, outcome_response, problems
 from csdesk.server.idempotency import Outcome, run_idempotent
@@ -49,6 +51,21 @@ def put_state(body: StateChangeRequest, ctx: Ctx, auth: Auth) -> AgentStateView:
         return change_state_by_hand(
             session, _agent(session, auth.agent_id), body.state, body.reason
         )
+
+
+@router.put(
+    "/password", status_code=204, response_class=Response, responses=problems(401, 422, 423)
+)
+def put_password(body: MyPasswordChange, ctx: Ctx, auth: Auth) -> Response:
+    """Change the password (operating guide §1.3): current one, then a new one (204).
+
+    401 ``invalid-credentials`` for a wrong current password (counts toward
+    the lockout; 423 ``account-locked`` ends this sign-in); 422
+    ``password-policy`` with the broken rules. The agent's other sign-ins
+    are revoked.
+    """
+    change_my_password(ctx, auth, body.current_password, body.new_password)
+    return Response(status_code=204)
 
 
 @router.get("/settings", response_model=AgentSettings, responses=problems(401))

@@ -1,0 +1,138 @@
+"""The agent's personal settings: names, allowed values, defaults (pure, no I/O).
+
+The settings document (``GET/PUT /me/settings`` ``data``, and the local copy
+in the ``settings`` collection) is a JSON object. The desk reads these keys;
+anything else in the document is kept untouched (other features own it)::
+
+    {
+      "theme": "dark" | "light" | "high-contrast" | "monochrome",
+      "language": "zh-CN" | "en",
+      "offer_alert": "bell" | "flash" | "both" | "none",
+      "idle_lock_minutes": 1 .. MAX_IDLE_LOCK_MINUTES,
+      "keymap": {"<binding id>": "<key>[,<key>…]", …},
+      "phrase_key": "<key>"
+    }
+
+Keys are Textual key names (``"f6"``, ``"ctrl+t"``, ``"alt+x"``, ``"a"``,
+``"A"``, ``"question_mark"``). The document comes from the backend or from another
+terminal, so :meth:`DeskSettings.from_document` never trusts it: a missing or
+bad value falls back to its default.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+#: The bank's maximum for the idle lock, minutes (the agent may choose less).
+MAX_IDLE_LOCK_MINUTES: Final = 15
+#: Idle minutes before the screen locks when the agent chose nothing.
+DEFAULT_IDLE_LOCK_MINUTES: Final = 5
+
+#: Settings document keys.
+THEME: Final = "theme"
+LANGUAGE: Final = "language"
+OFFER_ALERT: Final = "offer_alert"
+IDLE_LOCK_MINUTES: Final = "idle_lock_minutes"
+KEYMAP: Final = "keymap"
+PHRASE_KEY: Final = "phrase_key"
+
+THEMES: Final = ("dark", "light", "high-contrast", "monochrome")
+DEFAULT_THEME: Final = "dark"
+LANGUAGES: Final = ("zh-CN", "en")
+OFFER_ALERTS: Final = ("bell", "flash", "both", "none")
+DEFAULT_OFFER_ALERT: Final = "both"
+#: Default key of the quick-phrase list (DESIGN §6: F6).
+DEFAULT_PHRASE_KEY: Final = "f6"
+
+#: Most entries a keymap may hold (there are far fewer bindings).
+MAX_KEYMAP_ENTRIES: Final = 200
+
+_KEY = re.compile(r"\A[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*\Z")
+_BINDING_ID = re.compile(r"\A[a-z][a-z0-9_]*(\.[a-z0-9_]+)+\Z")
+
+#: Keys that move focus, confirm, cancel or edit text everywhere: never remapped onto.
+RESERVED_KEYS: Final = frozenset(
+    {
+        "tab", "shift+tab", "enter", "escape", "space", "backspace", "delete",
+        "up", "down", "left", "right", "home", "end", "pageup", "pagedown",
+        "ctrl+c", "ctrl+v", "ctrl+x", "ctrl+a", "ctrl+e", "ctrl+k", "ctrl+u", "ctrl+w",
+    }
+)
+
+
+def is_valid_key(key: object) -> bool:
+    """True for one Textual key name such as ``"f6"`` or ``"ctrl+t"`` (1–40 chars)."""
+    return isinstance(key, str) and 0 < len(key) <= 40 and bool(_KEY.match(key))
+
+
+def is_valid_binding_id(binding_id: object) -> bool:
+    """True for a dotted binding id such as ``"desk.toggle_ready"`` (≤ 64 chars)."""
+    return isinstance(binding_id, str) and len(binding_id) <= 64 and bool(_BINDING_ID.match(binding_id))
+
+
+def clamp_idle_minutes(value: object, maximum: int = MAX_IDLE_LOCK_MINUTES) -> int:
+    """Return ``value`` as whole minutes within ``1..maximum``.
+
+    Non-integers (including booleans and strings) give
+    :data:`DEFAULT_IDLE_LOCK_MINUTES` (itself clamped to ``maximum``).
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        value = DEFAULT_IDLE_LOCK_MINUTES
+    return max(1, min(int(value), maximum))
+
+
+def clean_keymap(raw: object) -> dict[str, str]:
+    """Keep the well-formed ``{binding id: "key[,key…]"}`` entries of ``raw``.
+
+    Each key of a comma-separated list must pass :func:`is_valid_key`; an
+    entry with any bad part is dropped whole. At most
+    :data:`MAX_KEYMAP_ENTRIES` entries are kept.
+    """
+    if not isinstance(raw, Mapping):
+        return {}
+    result: dict[str, str] = {}
+    for binding_id, keys in raw.items():
+        if len(result) >= MAX_KEYMAP_ENTRIES:
+            break
+        if not is_valid_binding_id(binding_id) or not isinstance(keys, str):
+            continue
+        parts = [part.strip() for part in keys.split(",")]
+        if parts and all(is_valid_key(part) for part in parts):
+            result[binding_id] = ",".join(parts)
+    return result
+
+
+@dataclass(frozen=True)
+class DeskSettings:
+    """The desk's view of the settings document, every field valid.
+
+    ``language`` is None when the agent never chose one (the terminal's
+    language is kept). ``keymap`` maps binding ids to key strings.
+    """
+
+    theme: str = DEFAULT_THEME
+    language: str | None = None
+    offer_alert: str = DEFAULT_OFFER_ALERT
+    idle_lock_minutes: int = DEFAULT_IDLE_LOCK_MINUTES
+    keymap: dict[str, str] = field(default_factory=dict)
+    phrase_key: str = DEFAULT_PHRASE_KEY
+
+    @classmethod
+    def from_document(cls, data: Mapping[str, Any] | None) -> DeskSettings:
+        """Read the settings document ``data`` (untrusted); bad values → defaults."""
+        data = data if isinstance(data, Mapping) else {}
+        theme = data.get(THEME)
+        language = data.get(LANGUAGE)
+        alert = data.get(OFFER_ALERT)
+        phrase_key = data.get(PHRASE_KEY)
+        return cls(
+            theme=theme if theme in THEMES else DEFAULT_THEME,
+            language=language if language in LANGUAGES else None,
+            offer_alert=alert if alert in OFFER_ALERTS else DEFAULT_OFFER_ALERT,
+            idle_lock_minutes=clamp_idle_minutes(data.get(IDLE_LOCK_MINUTES)),
+            keymap=clean_keymap(data.get(KEYMAP)),
+            phrase_key=phrase_key if is_valid_key(phrase_key) else DEFAULT_PHRASE_KEY,
+        )

@@ -1,0 +1,277 @@
+"""``csdesk admin``: the click group run with CliRunner against a temporary backend database."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import select
+
+from csdesk.admin import admin, default_db_path
+from csdesk.domain.password_policy import DEFAULT_POLICY
+from csdesk.server import lockout
+from csdesk.server.config import ServerSettings
+from csdesk.server.context import ServerContext
+from csdesk.server.db import utcnow
+from csdesk.server.models import Agent, Announcement, AuditEvent
+from csdesk.server.runner import BackgroundServer
+from csdesk.server.seed import DEMO_AGENTS, DEMO_FIRST_SIGN_IN, seed_if_new
+from tests.conftest import make_settings
+
+PASSWORD_LINE = re.compile(r"\(shown only now\): (\S+)$", re.MULTILINE)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """A seeded backend database (demo agents), closed again."""
+    path = tmp_path / "backend" / "server.db"
+    ctx = ServerContext.open(make_settings(path))
+    seed_if_new(ctx)
+    ctx.close()
+    return path
+
+
+def run(db: Path | None, *args: str) -> Result:
+    prefix = ["--db", str(db)] if db is not None else []
+    return CliRunner().invoke(admin, [*prefix, *args])
+
+
+def _password(result: Result) -> str:
+    match = PASSWORD_LINE.search(result.output)
+    assert match, result.output
+    return match.group(1)
+
+
+def _open(db: Path) -> ServerContext:
+    return ServerContext.open(ServerSettings(db_path=db, seed_demo=False))
+
+
+def _list(db: Path) -> dict[str, dict[str, Any]]:
+    result = run(db, "agent", "list", "--json")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    return {row["employee_id"]: row for row in rows}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["agent"],
+        ["agent", "add"],
+        ["agent", "reset-password"],
+        ["agent", "reset-mfa"],
+        ["agent", "unlock"],
+        ["agent", "list"],
+        ["announce"],
+    ],
+)
+def test_help_everywhere(args: list[str]) -> None:
+    result = CliRunner().invoke(admin, [*args, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_db_help_names_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CSDESK_DATA_DIR", str(tmp_path / "data"))
+    assert default_db_path() == tmp_path / "data" / "server.db"
+    help_text = " ".join(CliRunner().invoke(admin, ["--help"]).output.split())
+    assert "server.db in the data folder" in help_text
+    assert "csdesk server" in help_text
+
+
+def test_default_database_is_the_servers(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CSDESK_DATA_DIR", str(db.parent))
+    result = run(None, "agent", "list")
+    assert result.exit_code == 0, result.output
+    assert "A1001" in result.output
+
+
+def test_missing_or_bad_database_is_a_clear_error(tmp_path: Path) -> None:
+    missing = run(tmp_path / "nope.db", "agent", "list")
+    assert missing.exit_code == 1
+    assert f"no backend database at {tmp_path / 'nope.db'}" in missing.output
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite" * 100)
+    bad = run(junk, "agent", "list")
+    assert bad.exit_code == 1
+    assert "is not a csdesk database" in bad.output
+    assert "Traceback" not in bad.output
+
+
+def test_add_prints_a_temporary_password_that_signs_in_to_the_first_sign_in(db: Path) -> None:
+    result = run(db, "agent", "add", " a2001 ", "--name", "赵敏", "--team", "理财客服组",
+                 "--phone", "13900002001")
+    assert result.exit_code == 0, result.output
+    assert "Created A2001 (赵敏, 理财客服组)." in result.output
+    password = _password(result)
+    assert DEFAULT_POLICY.failures(password, "A2001") == []
+
+    row = _list(db)["A2001"]
+    assert row == {
+        "employee_id": "A2001",
+        "name": "赵敏",
+        "team": "理财客服组",
+        "state": "offline",
+        "locked_until": None,
+        "must_change_password": True,
+        "totp_enrolled": False,
+    }
+    with BackgroundServer(make_settings(db)) as server:
+        body = httpx.post(
+            f"{server.url}/api/v1/auth/login",
+            json={"employee_id": "A2001", "password": password},
+        ).json()
+    assert body["password_change_required"] is True
+    assert body["totp_enrolled"] is False
+
+    ctx = _open(db)
+    try:
+        with ctx.db.read() as session:
+            agent = session.get(Agent, "A2001")
+            assert agent is not None and agent.phone == "13900002001"
+            assert password not in agent.password_hash
+            audits = [
+                (a.agent_id, a.detail)
+                for a in session.scalars(select(AuditEvent).where(AuditEvent.type == "admin"))
+            ]
+    finally:
+        ctx.close()
+    assert len(audits) == 1 and audits[0][0] == "A2001"
+    assert audits[0][1] is not None and audits[0][1].startswith("agent-add by ")
+
+
+def test_add_refuses_duplicates_and_bad_ids(db: Path) -> None:
+    duplicate = run(db, "agent", "add", "A1001", "--name", "X", "--team", "Y")
+    assert duplicate.exit_code == 1
+    assert "employee ID A1001 already exists" in duplicate.output
+    bad = run(db, "agent", "add", "no good!", "--name", "X", "--team", "Y")
+    assert bad.exit_code == 1
+    assert "invalid employee ID" in bad.output
+    missing = run(db, "agent", "add", "A2002", "--name", "X")
+    assert missing.exit_code == 2
+    assert "Missing option '--team'" in missing.output
+
+
+def test_reset_password(db: Path) -> None:
+    result = run(db, "agent", "reset-password", "a1001")
+    assert result.exit_code == 0, result.output
+    password = _password(result)
+    assert DEFAULT_POLICY.failures(password, "A1001") == []
+    assert _list(db)["A1001"]["must_change_password"] is True
+    with BackgroundServer(make_settings(db)) as server:
+        login = f"{server.url}/api/v1/auth/login"
+        old_password = DEMO_AGENTS[0]["password"]
+        old = httpx.post(login, json={"employee_id": "A1001", "password": old_password})
+        assert old.status_code == 401
+        new = httpx.post(login, json={"employee_id": "A1001", "password": password}).json()
+        assert new["password_change_required"] is True
+        assert new["totp_enrolled"] is True
+
+    unknown = run(db, "agent", "reset-password", "Z9999")
+    assert unknown.exit_code == 1
+    assert "no agent Z9999" in unknown.output
+
+
+def test_reset_mfa(db: Path) -> None:
+    assert _list(db)["A1002"]["totp_enrolled"] is True
+    result = run(db, "agent", "reset-mfa", "A1002")
+    assert result.exit_code == 0, result.output
+    assert "A1002" in result.output
+    assert _list(db)["A1002"]["totp_enrolled"] is False
+    unknown = run(db, "agent", "reset-mfa", "Z9999")
+    assert unknown.exit_code == 1 and "no agent Z9999" in unknown.output
+
+
+def test_unlock_and_list(db: Path) -> None:
+    ctx = _open(db)
+    try:
+        with ctx.db.write() as session:
+            for _ in range(ctx.settings.lockout_threshold):
+                assert lockout.begin_attempt(session, ctx.settings, "A1003", utcnow()) is None
+    finally:
+        ctx.close()
+    row = _list(db)["A1003"]
+    locked_until = datetime.fromisoformat(row["locked_until"])
+    assert timedelta(minutes=14) < locked_until - datetime.now(UTC) <= timedelta(minutes=15)
+
+    table = run(db, "agent", "list")
+    assert table.exit_code == 0, table.output
+    lines = table.output.splitlines()
+    assert lines[0].split() == [
+        "ID", "NAME", "TEAM", "STATE", "LOCKED", "UNTIL", "MUST", "CHANGE", "TOTP",
+    ]
+    first_id = DEMO_FIRST_SIGN_IN["employee_id"]
+    first_sign_in = next(line for line in lines if line.startswith(first_id))
+    assert first_sign_in.split()[-2:] == ["yes", "no"]
+    locked_line = next(line for line in lines if line.startswith("A1003"))
+    assert locked_until.astimezone().strftime("%Y-%m-%d %H:%M") in locked_line
+    # Columns line up even with double-width names: TEAM starts at the same display column.
+    assert lines[1].startswith("A1001") and "张伟" in lines[1]
+    prefix = lines[1][: lines[1].index(DEMO_AGENTS[0]["team"])]
+    display = sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in prefix)
+    assert display == lines[0].index("TEAM")
+
+    result = run(db, "agent", "unlock", "A1003")
+    assert result.exit_code == 0, result.output
+    assert "A1003 unlocked." in result.output
+    assert _list(db)["A1003"]["locked_until"] is None
+    again = run(db, "agent", "unlock", "A1003")
+    assert "was not locked" in again.output
+    unknown = run(db, "agent", "unlock", "Z9999")
+    assert unknown.exit_code == 1 and "no agent Z9999" in unknown.output
+
+
+def test_announce(db: Path, tmp_path: Path) -> None:
+    body = tmp_path / "notice.txt"
+    body.write_text("系统将于今晚 22:00 升级。\n请提前保存工单。\n", encoding="utf-8")
+    until = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
+    result = run(db, "announce", "--title", "系统升级通知", "--body-file", str(body),
+                 "--mandatory", "--until", until.isoformat())
+    assert result.exit_code == 0, result.output
+    assert "(mandatory)" in result.output
+    ident = re.search(r"Published (ann-[0-9a-f]+)", result.output)
+    assert ident, result.output
+    ctx = _open(db)
+    try:
+        with ctx.db.read() as session:
+            row = session.get(Announcement, ident.group(1))
+            assert row is not None
+            assert (row.title, row.mandatory, row.version) == ("系统升级通知", True, 1)
+            assert row.body == "系统将于今晚 22:00 升级。\n请提前保存工单。"
+            assert row.expires_at == until
+    finally:
+        ctx.close()
+
+    plain = run(db, "announce", "--title", "t", "--body-file", str(body), "--no-mandatory")
+    assert plain.exit_code == 0 and "(not mandatory), with no end" in plain.output
+
+
+def test_announce_errors(db: Path, tmp_path: Path) -> None:
+    body = tmp_path / "b.txt"
+    body.write_text("text", encoding="utf-8")
+    missing = run(db, "announce", "--title", "t", "--body-file", str(tmp_path / "none.txt"),
+                  "--mandatory")
+    assert missing.exit_code == 2
+    assert "does not exist" in missing.output
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n", encoding="utf-8")
+    result = run(db, "announce", "--title", "t", "--body-file", str(empty), "--mandatory")
+    assert result.exit_code == 1 and "is empty" in result.output
+    no_flag = run(db, "announce", "--title", "t", "--body-file", str(body))
+    assert no_flag.exit_code == 2 and "--mandatory" in no_flag.output
+    past = run(db, "announce", "--title", "t", "--body-file", str(body), "--mandatory",
+               "--until", "2020-01-01T00:00")
+    assert past.exit_code == 2 and "must be in the future" in past.output
+    garbage = run(db, "announce", "--title", "t", "--body-file", str(body), "--mandatory",
+                  "--until", "next tuesday")
+    assert garbage.exit_code == 2 and "not an ISO 8601 time" in garbage.output
+    blank = run(db, "announce", "--title", " ", "--body-file", str(body), "--mandatory")
+    assert blank.exit_code == 2
