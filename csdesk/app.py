@@ -254,8 +254,15 @@ class CsdeskApp(App[int]):
         while len(self.screen_stack) > 1:
             await self.pop_screen()
         await self.push_screen(desk)
+        await self._release_notes_once(session)
         if unread:
             await self.push_screen(AnnouncementsScreen(unread))
+        challenge = session.challenge
+        if challenge is not None and challenge.password_expires_in_days is not None:
+            self.notify(
+                t("password.expires_soon", days=challenge.password_expires_in_days),
+                severity="warning", timeout=20, markup=False,
+            )
         assert session.sync is not None
         session.on_signed_out = self.signed_out_elsewhere
         session.on_settings = self.apply_settings
@@ -264,6 +271,20 @@ class CsdeskApp(App[int]):
         self.run_worker(session.sync.run_push(), group="sync", name="outbox-push")
         self.run_worker(session.make_follower().run(), group="sync", name="event-stream")
         self.run_worker(self._remember_sign_in(session), group="secrets")
+
+    async def _release_notes_once(self, session: DeskSession) -> None:
+        """Show what is new in this version, once per agent (guide §1.2)."""
+        from csdesk import __version__
+        from csdesk.release_notes import notes_to_show
+        from csdesk.screens.release_notes import ReleaseNotesScreen
+
+        settings = await session.settings()
+        seen = settings.get("release_notes_seen")
+        entries = notes_to_show(__version__, seen if isinstance(seen, str) else None)
+        if entries:
+            await self.push_screen(ReleaseNotesScreen(entries))
+        if seen != __version__:
+            await session.save_settings({"release_notes_seen": __version__})
 
     async def _remember_sign_in(self, session: DeskSession) -> None:
         """Keep the refresh token (keyring, else memory: said once, in one line)."""

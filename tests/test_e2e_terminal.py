@@ -99,6 +99,8 @@ def test_demo_sign_in_to_sign_out_in_a_real_terminal(tmp_path: Path) -> None:
         term.send("a")
         term.wait_for("All mandatory announcements acknowledged")
         term.send("c")
+        term.wait_for("What is new in csdesk")  # release notes, once per version
+        term.send(KEYS["esc"], settle=0.6)
         term.wait_for(f"{AGENT['employee_id']} {AGENT['name']}")
         assert "Not Ready (signed in)" in term.text()
         assert "online" in term.text()
@@ -146,6 +148,8 @@ def test_closing_the_terminal_signs_out(tmp_path: Path) -> None:
         term.wait_for("Announcements (3)")
         term.send("a")
         term.send("c")
+        term.wait_for("What is new in csdesk")
+        term.send(KEYS["esc"], settle=0.6)
         term.wait_for("Not Ready (signed in)")
         term.send(KEYS["f2"])
         term.wait_for("State: Ready")

@@ -212,6 +212,13 @@ class DeskScreen(Screen[None]):
         """Desk entries of the command palette."""
         yield SystemCommand(t("cmd.toggle_ready"), t("cmd.toggle_ready.help"), self.action_toggle_ready)
         yield SystemCommand(t("cmd.announcements"), t("cmd.announcements.help"), self.action_announcements)
+        yield SystemCommand(t("cmd.change_password"), t("cmd.change_password.help"), self.action_change_password)
         if self._bar.failed:
             yield SystemCommand(t("cmd.retry_failed"), t("cmd.retry_failed.help"), self.action_retry_failed)
+
+    def action_change_password(self) -> None:
+        """Choose a new password (guide §1.3: change it periodically)."""
+        from csdesk.screens.password_change import PasswordChangeScreen
+
+        self.app.push_screen(PasswordChangeScreen(signed_in=True, reason="password.reason_chosen"))
 

@@ -86,6 +86,16 @@ def make_app(url: str, data_dir: Path, language: str = "en") -> CsdeskApp:
     return CsdeskApp(url, data_dir, language=language)
 
 
+async def reach_desk(pilot: Pilot) -> None:
+    """Wait for the desk, closing the once-per-version release notes on the way."""
+    app = pilot.app
+    names = ("DeskScreen", "ReleaseNotesScreen")
+    await wait_for(pilot, lambda: app.screen.__class__.__name__ in names)
+    if app.screen.__class__.__name__ == "ReleaseNotesScreen":
+        await pilot.press("escape")
+    await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
+
+
 async def sign_in_to_desk(pilot: Pilot, agent: dict, *, ack_all: bool = True) -> None:
     """Full sign-in; acknowledges announcements when ``ack_all``."""
     app = pilot.app
@@ -100,5 +110,5 @@ async def sign_in_to_desk(pilot: Pilot, agent: dict, *, ack_all: bool = True) ->
                 await pilot.press("a")
                 await wait_for(pilot, lambda ann=ann: ann.id in screen.acked)
         await pilot.press("c")
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
+    await reach_desk(pilot)
     await asyncio.sleep(0)

@@ -58,3 +58,37 @@ async def test_first_sign_in_changes_password_and_enrols(backend, tmp_path: Path
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ in ("DeskScreen", "AnnouncementsScreen"))
         assert app.session.profile.employee_id == FIRST["employee_id"]
+
+
+async def test_signed_in_password_change_from_the_palette(backend, tmp_path: Path) -> None:
+    from csdesk.server.seed import DEMO_AGENTS
+    from tests.tui.helpers import sign_in_to_desk
+
+    agent = DEMO_AGENTS[2]
+    app = make_app(backend.url, tmp_path / "data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in_to_desk(pilot, agent)
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "CommandPalette")
+        await pilot.press(*"Change password")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "PasswordChangeScreen")
+        screen = app.screen
+        new = "Another#Pass2027"
+        screen.query_one("#current", Input).value = "not-my-password"
+        screen.query_one("#new", Input).value = new
+        screen.query_one("#again", Input).value = new
+        screen.query_one("#again", Input).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "password is wrong" in error_text(app))
+        screen.query_one("#current", Input).value = agent["password"]
+        screen.query_one("#new", Input).value = new
+        screen.query_one("#again", Input).value = new
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
+    # The new password works for the next sign-in.
+    app2 = make_app(backend.url, tmp_path / "data2")
+    async with app2.run_test(size=(80, 24)) as pilot:
+        await sign_in_to_desk(pilot, {**agent, "password": new})
+        assert app2.session.profile.employee_id == agent["employee_id"]

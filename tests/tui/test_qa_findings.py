@@ -10,6 +10,7 @@ from textual.widgets import Input
 
 from csdesk.server.seed import DEMO_AGENTS
 from tests.tui.helpers import (
+    reach_desk,
     error_text,
     fresh_code,
     make_app,
@@ -41,7 +42,7 @@ async def test_only_opened_announcements_count_as_read_and_ctrl_n_shows_acks(bac
         body = str(screen.query_one("#body").render())
         assert "Acknowledged" in body and "press a" not in body
         await pilot.press("c")
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
+        await reach_desk(pilot)
         session = app.session
         await wait_for(pilot, lambda: session.sync._status and session.sync._status.pending == 0)
         assert acks(db) == {screen.items[0].id}, "unopened announcements are not marked read"
@@ -164,3 +165,36 @@ async def test_f1_toggles_the_keys_panel(backend, tmp_path: Path) -> None:
         await wait_for(pilot, lambda: bool(app.screen.query("HelpPanel")))
         await pilot.press("f1")
         await wait_for(pilot, lambda: not app.screen.query("HelpPanel"))
+
+
+async def test_release_notes_show_once_per_agent(backend, tmp_path: Path) -> None:
+    from csdesk import __version__
+
+    app = make_app(backend.url, tmp_path / "data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await submit_login(pilot, AGENT["employee_id"], AGENT["password"])
+        await submit_code(pilot, fresh_code(AGENT["totp_secret"], backend.url))
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "AnnouncementsScreen")
+        await pilot.press("a", "c")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ReleaseNotesScreen")
+        assert f"Version {__version__}" in "\n".join(str(s.render()) for s in app.screen.query("Static"))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
+        session = app.session
+        await wait_for(pilot, lambda: session.sync._status and session.sync._status.pending == 0)
+    # Another terminal, same agent: not shown again (the settings follow the agent).
+    app2 = make_app(backend.url, tmp_path / "data2")
+    async with app2.run_test(size=(80, 24)) as pilot:
+        await sign_in_to_desk(pilot, AGENT)
+        await pilot.pause(0.5)
+        assert app2.screen.__class__.__name__ == "DeskScreen"
+
+
+def test_release_notes_selection() -> None:
+    from csdesk.release_notes import RELEASE_NOTES, notes_to_show
+
+    latest = max(RELEASE_NOTES, key=lambda v: tuple(int(p) for p in v.split(".")))
+    assert [v for v, _ in notes_to_show(latest, None)] == [latest]
+    assert notes_to_show(latest, latest) == []
+    for notes in RELEASE_NOTES.values():
+        assert set(notes) == {"en", "zh-CN"}

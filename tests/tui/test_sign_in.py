@@ -14,6 +14,7 @@ import httpx
 
 from csdesk.server.seed import DEMO_AGENTS
 from tests.tui.helpers import (
+    reach_desk,
     error_text,
     fresh_code,
     make_app,
@@ -55,7 +56,7 @@ async def test_full_shift_sign_in_ready_not_ready_sign_out(backend, tmp_path: Pa
                 await pilot.press("a")
         await wait_for(pilot, lambda: all(a.id in screen.acked for a in mandatory))
         await pilot.press("c")
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
+        await reach_desk(pilot)
 
         # Header: ID, name, Not Ready at sign-in, sync status.
         bar = str(app.screen.query_one("AgentBar").render())
