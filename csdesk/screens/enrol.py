@@ -8,7 +8,7 @@ hand, and the first code, which enables TOTP and finishes signing in.
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from csdesk.i18n import t
+from csdesk.screens.code_entry import CodeEntry
 from csdesk.widgets.bindings import translate_bindings
 from csdesk.widgets.qr import QrCode
 
@@ -26,7 +27,7 @@ def group_secret(secret: str, size: int = 4) -> str:
     return " ".join(clean[i : i + size] for i in range(0, len(clean), size))
 
 
-class EnrolScreen(Screen[None]):
+class EnrolScreen(CodeEntry, Screen[None]):
     """Shows a new secret; the agent adds it to an authenticator and types a code."""
 
     CSS_PATH = "enrol.tcss"
@@ -54,9 +55,6 @@ class EnrolScreen(Screen[None]):
         self.query_one("#code", Input).focus()
         self._start()
 
-    def _error(self, message: str, style: str = "bold red") -> None:
-        self.query_one("#error", Static).update(Text(message, style=style))
-
     @work(exclusive=True, group="enrol")
     async def _start(self) -> None:
         from csdesk.screens.errors import describe_error
@@ -72,24 +70,8 @@ class EnrolScreen(Screen[None]):
         secret.append(group_secret(enrolment.secret), style="bold")
         self.query_one("#secret", Static).update(secret)
 
-    @on(Input.Submitted, "#code")
-    @on(Button.Pressed, "#submit")
-    def _submit(self) -> None:
-        from csdesk.domain.identity import normalize_otp
-
-        code = self.query_one("#code", Input).value
-        try:
-            normalize_otp(code)
-        except ValueError:
-            self._error(t("mfa.format"))
-            return
-        if not self._busy:
-            self._busy = True
-            self._error(t("mfa.checking"), style="dim")
-            self._confirm(code)
-
     @work(exclusive=True, group="enrol-confirm")
-    async def _confirm(self, code: str) -> None:
+    async def _check_code(self, code: str) -> None:
         from csdesk.screens.errors import describe_error
         from csdesk.services.sign_in_steps import confirm_enrolment
 

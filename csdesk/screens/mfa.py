@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from collections.abc import Iterable
 
 from textual.app import ComposeResult, SystemCommand
@@ -13,11 +13,12 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from csdesk.i18n import t
+from csdesk.screens.code_entry import CodeEntry
 from csdesk.widgets.bindings import translate_bindings
 from csdesk.widgets.texts import apply_texts
 
 
-class MfaScreen(Screen[None]):
+class MfaScreen(CodeEntry, Screen[None]):
     """Code entry. Spaces and hyphens may be typed; Esc goes back to step 1."""
 
     CSS_PATH = "mfa.tcss"
@@ -97,27 +98,8 @@ class MfaScreen(Screen[None]):
         """Back to employee ID and password."""
         self.app.pop_screen()
 
-    def _error(self, message: str, style: str = "bold red") -> None:
-        self.query_one("#error", Static).update(Text(message, style=style))
-
-    @on(Input.Submitted, "#code")
-    @on(Button.Pressed, "#submit")
-    def _submit(self) -> None:
-        code = self.query_one("#code", Input).value
-        from csdesk.domain.identity import normalize_otp
-
-        try:
-            normalize_otp(code)
-        except ValueError:
-            self._error(t("mfa.format"))
-            return
-        if not self._busy:
-            self._busy = True
-            self._error(t("mfa.checking"), style="dim")
-            self._verify(code)
-
     @work(exclusive=True, group="mfa")
-    async def _verify(self, code: str) -> None:
+    async def _check_code(self, code: str) -> None:
         from csdesk.screens.errors import describe_error
 
         session = self.app.get_session()
