@@ -123,6 +123,7 @@ class CsdeskApp(App[int]):
 
     async def _hangup_sign_out(self) -> None:
         import asyncio
+        import os
 
         from csdesk.api.errors import ApiError
 
@@ -132,7 +133,14 @@ class CsdeskApp(App[int]):
                 await asyncio.wait_for(session.sign_out(), timeout=5.0)
             except (ApiError, asyncio.TimeoutError):
                 pass
-        await self._close_and_exit()
+        await self._stop_sync()
+        if self.session is not None:
+            await self.session.close()
+        # The terminal is gone: Textual's orderly shutdown would block writing
+        # to it (seen with tmux kill-session). The store is closed and the
+        # sign-out sent, so end the process here; a demo backend child sees
+        # its parent gone and stops itself.
+        os._exit(0)
 
     # -- session -------------------------------------------------------------
 

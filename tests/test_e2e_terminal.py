@@ -153,6 +153,9 @@ def test_closing_the_terminal_signs_out(tmp_path: Path) -> None:
         term.wait_for("Not Ready (signed in)")
         term.send(KEYS["f2"])
         term.wait_for("State: Ready")
+        # The terminal goes away (its master side closes), then the hang-up.
+        os.close(term.master)
+        term.master = os.open(os.devnull, os.O_RDONLY)  # for close() below
         os.killpg(term.proc.pid, signal.SIGHUP)
         term.proc.wait(timeout=20)
     finally:
@@ -161,5 +164,9 @@ def test_closing_the_terminal_signs_out(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         state = conn.execute("select state from agents where employee_id=?", (AGENT["employee_id"],)).fetchone()
     assert state == ("offline",)
-    log = (tmp_path / "data" / "demo" / "server.log").read_text("utf-8")
-    assert "Finished server process" in log
+    # The backend child notices its parent is gone (checked once a second).
+    log_path = tmp_path / "data" / "demo" / "server.log"
+    deadline = time.monotonic() + 10
+    while "Finished server process" not in log_path.read_text("utf-8") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "Finished server process" in log_path.read_text("utf-8")

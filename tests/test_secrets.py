@@ -220,3 +220,17 @@ def test_desk_settings_from_untrusted_documents() -> None:
         theme="monochrome", language="zh-CN", offer_alert="none", idle_lock_minutes=3,
         keymap={"desk.toggle_ready": "f12,ctrl+t"}, phrase_key="ctrl+o",
     )
+
+
+def test_keymap_from_the_server_cannot_take_essential_or_reserved_keys() -> None:
+    """A settings document written straight to the server is untrusted (QA #3)."""
+    from csdesk.domain.desk_settings import clean_keymap
+
+    raw = {
+        "desk.toggle_ready": "f10",      # would shadow sign-out
+        "app.lock": "tab",               # reserved: focus movement
+        "desk.announcements": "f6",
+        "desk.toggle_ready_alt": "f6",   # same key twice: the second is dropped
+        "app.sign_out": "f10,f11",       # its own essential key is fine
+    }
+    assert clean_keymap(raw) == {"desk.announcements": "f6", "app.sign_out": "f10,f11"}

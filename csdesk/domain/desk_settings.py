@@ -84,12 +84,21 @@ def clamp_idle_minutes(value: object, maximum: int = MAX_IDLE_LOCK_MINUTES) -> i
     return max(1, min(int(value), maximum))
 
 
-def clean_keymap(raw: object) -> dict[str, str]:
-    """Keep the well-formed ``{binding id: "key[,key…]"}`` entries of ``raw``.
+#: Keys whose own binding must always work (sign out, quit, palette): no
+#: other binding may be remapped onto them, even by a settings document
+#: written straight to the server.
+ESSENTIAL_KEYS: Final = {"f10": "app.sign_out", "ctrl+q": "app.quit", "ctrl+p": "app.palette"}
 
-    Each key of a comma-separated list must pass :func:`is_valid_key`; an
-    entry with any bad part is dropped whole. At most
-    :data:`MAX_KEYMAP_ENTRIES` entries are kept.
+
+def clean_keymap(raw: object) -> dict[str, str]:
+    """Keep the well-formed, safe ``{binding id: "key[,key…]"}`` entries of ``raw``.
+
+    Each key of a comma-separated list must pass :func:`is_valid_key`, must
+    not be one of :data:`RESERVED_KEYS`, must not take an
+    :data:`ESSENTIAL_KEYS` key from its binding, and must not be given to two
+    bindings; an entry with any bad part is dropped whole (the binding keeps
+    its default key). At most :data:`MAX_KEYMAP_ENTRIES` entries are kept.
+    The settings document comes from the server, so it is untrusted.
     """
     if not isinstance(raw, Mapping):
         return {}
@@ -100,7 +109,14 @@ def clean_keymap(raw: object) -> dict[str, str]:
         if not is_valid_binding_id(binding_id) or not isinstance(keys, str):
             continue
         parts = [part.strip() for part in keys.split(",")]
-        if parts and all(is_valid_key(part) for part in parts):
+        taken = {key for value in result.values() for key in value.split(",")}
+        if parts and all(
+            is_valid_key(part)
+            and part not in RESERVED_KEYS
+            and ESSENTIAL_KEYS.get(part, binding_id) == binding_id
+            and part not in taken
+            for part in parts
+        ):
             result[binding_id] = ",".join(parts)
     return result
 

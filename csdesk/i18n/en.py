@@ -171,6 +171,7 @@ MESSAGES: dict[str, str] = {
     "error.unexpected": "Something went wrong ({detail}). Nothing was lost; try again.",
     "problem.invalid-credentials": "Employee ID or password is wrong.",
     "problem.account-locked": "This account is locked. {detail}",
+    "problem.invalid-sms-code": "Wrong, expired or already used SMS code. Press ctrl+t for a new one.",
     "problem.invalid-code": "Wrong or already used code. Wait for the next code and try again.",
     "problem.mfa-ticket-invalid": "This sign-in expired or had too many wrong codes. Enter your password again.",
     "problem.unauthorized": "Your session has ended. Sign in again.",

@@ -160,6 +160,7 @@ MESSAGES: dict[str, str] = {
     "error.unexpected": "出现意外错误（{detail}）。数据未丢失，请重试。",
     "problem.invalid-credentials": "工号或密码错误。",
     "problem.account-locked": "账号已锁定。{detail}",
+    "problem.invalid-sms-code": "短信验证码错误、已过期或已使用。按 ctrl+t 重新获取。",
     "problem.invalid-code": "动态码错误或已使用。请等待下一个动态码后重试。",
     "problem.mfa-ticket-invalid": "本次登录已过期或动态码错误次数过多，请重新输入密码。",
     "problem.unauthorized": "会话已结束，请重新登录。",

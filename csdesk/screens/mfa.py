@@ -107,7 +107,11 @@ class MfaScreen(CodeEntry, Screen[None]):
         except Exception as exc:
             self._busy = False
             self.query_one("#code", Input).value = ""
-            self._error(describe_error(exc))
+            self._error(
+                t("problem.invalid-sms-code")
+                if self._method == "sms" and getattr(exc, "code", None) == "invalid-code"
+                else describe_error(exc)
+            )
             if getattr(exc, "code", None) == "mfa-ticket-invalid":
                 self.app.pop_screen()
                 self.app.notify(describe_error(exc), severity="error", markup=False)
