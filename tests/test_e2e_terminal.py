@@ -170,3 +170,27 @@ def test_closing_the_terminal_signs_out(tmp_path: Path) -> None:
     while "Finished server process" not in log_path.read_text("utf-8") and time.monotonic() < deadline:
         time.sleep(0.2)
     assert "Finished server process" in log_path.read_text("utf-8")
+
+
+def test_first_sign_in_typed_at_full_speed(tmp_path: Path) -> None:
+    """New password typed or pasted as "new⏎again⏎" in one burst fills both fields."""
+    from csdesk.server.seed import DEMO_FIRST_SIGN_IN as first
+
+    env = {
+        **os.environ,
+        "TERM": "xterm-256color",
+        "LANG": "en_US.UTF-8",
+        "CSDESK_DATA_DIR": str(tmp_path / "data"),
+        "CSDESK_CONFIG_DIR": str(tmp_path / "cfg"),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
+    term = Terminal([sys.executable, "-m", "csdesk", "demo"], env)
+    try:
+        term.wait_for("backend reachable")
+        term.send(f"{first['employee_id']}\r{first['password']}\r", settle=1.0)
+        term.wait_for("Set a new password")
+        new = "Fresh#Start2026"
+        term.send(f"{new}\r{new}\r", settle=1.0)
+        term.wait_for("Set up your authenticator")
+    finally:
+        term.close()

@@ -129,6 +129,7 @@ MESSAGES: dict[str, str] = {
     "password.rule.employee_id": "Does not contain your employee ID",
     "password.rule.history": "Not one of your last {count} passwords",
     "password.rule.match": "Both entries match",
+    "key.password.enter": "Next / save",
     "key.password.cancel": "Back",
     "enrol.title": "Set up your authenticator",
     "enrol.hint": "Scan the code with your authenticator app, or type the secret below. Then enter the 6-digit code it shows.",

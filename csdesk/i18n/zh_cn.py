@@ -120,6 +120,7 @@ MESSAGES: dict[str, str] = {
     "password.rule.employee_id": "不包含您的工号",
     "password.rule.history": "不得与最近 {count} 次密码相同",
     "password.rule.match": "两次输入一致",
+    "key.password.enter": "下一项 / 保存",
     "key.password.cancel": "返回",
     "enrol.title": "绑定身份验证器",
     "enrol.hint": "用身份验证器 App 扫描二维码，或手动输入下方密钥，然后输入 App 显示的 6 位动态码。",

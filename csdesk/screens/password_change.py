@@ -28,7 +28,12 @@ class PasswordChangeScreen(Screen[bool]):
     """
 
     CSS_PATH = "password_change.tcss"
-    BINDINGS = [Binding("escape", "cancel", "password.cancel", id="password.cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "password.cancel", id="password.cancel"),
+        # Priority, so focus moves before the next key is dispatched: typing
+        # or pasting "new⏎again⏎" at full speed fills the right fields.
+        Binding("enter", "enter", "password.enter", id="password.enter", show=False, priority=True),
+    ]
 
     def __init__(self, *, signed_in: bool = False, reason: str = "password.reason_temporary") -> None:
         super().__init__()
@@ -81,14 +86,17 @@ class PasswordChangeScreen(Screen[bool]):
             self.query_one("#new", Input).value, self.query_one("#again", Input).value, self._employee_id()
         )
 
-    @on(Input.Submitted)
-    def _next_or_submit(self, event: Input.Submitted) -> None:
+    def action_enter(self) -> None:
+        """Enter: next field at once; in the last field (or the button), save."""
         order = (["current"] if self.signed_in else []) + ["new", "again"]
-        index = order.index(event.input.id) if event.input.id in order else len(order) - 1
-        if index + 1 < len(order):
-            self.query_one(f"#{order[index + 1]}", Input).focus()
-        else:
-            self._submit()
+        focused = self.focused
+        name = focused.id if isinstance(focused, Input) else None
+        if name in order and order.index(name) + 1 < len(order):
+            self.set_focus(self.query_one(f"#{order[order.index(name) + 1]}", Input))
+            return
+        # Keys typed before this Enter may still sit in the field's queue.
+        target = focused if focused is not None else self
+        target.call_later(self._submit)
 
     @on(Button.Pressed, "#submit")
     def _submit(self) -> None:
