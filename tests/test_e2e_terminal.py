@@ -73,18 +73,23 @@ class Terminal:
         os.close(self.master)
 
 
-def test_demo_sign_in_to_sign_out_in_a_real_terminal(tmp_path: Path) -> None:
+def demo_terminal(tmp_path: Path) -> Terminal:
+    """``csdesk demo`` in an 80×24 pty, isolated in ``tmp_path``, English UI,
+    never the machine's own keyring."""
     env = {
         **os.environ,
         "TERM": "xterm-256color",
         "LANG": "en_US.UTF-8",
         "CSDESK_DATA_DIR": str(tmp_path / "data"),
         "CSDESK_CONFIG_DIR": str(tmp_path / "cfg"),
-        # Never the machine's own keyring from a test.
         "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
     }
     env.pop("NO_COLOR", None)
-    term = Terminal([sys.executable, "-m", "csdesk", "demo"], env)
+    return Terminal([sys.executable, "-m", "csdesk", "demo"], env)
+
+
+def test_demo_sign_in_to_sign_out_in_a_real_terminal(tmp_path: Path) -> None:
+    term = demo_terminal(tmp_path)
     try:
         term.wait_for("agent sign-in")
         term.wait_for("backend reachable")
@@ -130,16 +135,7 @@ def test_closing_the_terminal_signs_out(tmp_path: Path) -> None:
     """SIGHUP (terminal closed, SSH dropped) while Ready: Offline on the server, no orphan backend."""
     import sqlite3
 
-    env = {
-        **os.environ,
-        "TERM": "xterm-256color",
-        "LANG": "en_US.UTF-8",
-        "CSDESK_DATA_DIR": str(tmp_path / "data"),
-        "CSDESK_CONFIG_DIR": str(tmp_path / "cfg"),
-        # Never the machine's own keyring from a test.
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-    }
-    term = Terminal([sys.executable, "-m", "csdesk", "demo"], env)
+    term = demo_terminal(tmp_path)
     try:
         term.wait_for("backend reachable")
         term.send(f"{AGENT['employee_id']}\r{AGENT['password']}\r", settle=1.0)
@@ -176,15 +172,7 @@ def test_first_sign_in_typed_at_full_speed(tmp_path: Path) -> None:
     """New password typed or pasted as "new⏎again⏎" in one burst fills both fields."""
     from csdesk.server.seed import DEMO_FIRST_SIGN_IN as first
 
-    env = {
-        **os.environ,
-        "TERM": "xterm-256color",
-        "LANG": "en_US.UTF-8",
-        "CSDESK_DATA_DIR": str(tmp_path / "data"),
-        "CSDESK_CONFIG_DIR": str(tmp_path / "cfg"),
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-    }
-    term = Terminal([sys.executable, "-m", "csdesk", "demo"], env)
+    term = demo_terminal(tmp_path)
     try:
         term.wait_for("backend reachable")
         term.send(f"{first['employee_id']}\r{first['password']}\r", settle=1.0)
