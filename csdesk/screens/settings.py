@@ -328,16 +328,24 @@ class SettingsScreen(Screen[None]):
             return t("settings.key_reserved", key=self._key_label(key))
         return None
 
+    def _key_problem(
+        self, binding_id: str | None, scope: str, key: str, keymap: dict[str, str]
+    ) -> str | None:
+        """Why ``key`` cannot go to ``binding_id`` (None: the phrase key), or None if it can."""
+        problem = self._refuse(key)
+        if problem is not None:
+            return problem
+        clash = find_conflict(binding_id, scope, key, self.catalogue, keymap)
+        if clash is None:
+            return None
+        return t(
+            "settings.key_taken", key=self._key_label(key),
+            action=t(f"key.{clash.binding_id}"), id=clash.binding_id,
+        )
+
     def _set_binding_key(self, info: BindingInfo, key: str) -> None:
         keymap = dict(self.app.desk_settings.keymap)
-        problem = self._refuse(key)
-        if problem is None:
-            clash = find_conflict(info.binding_id, info.scope, key, self.catalogue, keymap)
-            if clash is not None:
-                problem = t(
-                    "settings.key_taken", key=self._key_label(key),
-                    action=t(f"key.{clash.binding_id}"), id=clash.binding_id,
-                )
+        problem = self._key_problem(info.binding_id, info.scope, key, keymap)
         if problem is not None:
             self._status(problem, style="bold red")
             return
@@ -378,15 +386,7 @@ class SettingsScreen(Screen[None]):
         def chosen(key: str | None) -> None:
             if key is None:
                 return
-            problem = self._refuse(key)
-            clash = None if problem else find_conflict(
-                None, PHRASE_SCOPE, key, self.catalogue, self.app.desk_settings.keymap
-            )
-            if clash is not None:
-                problem = t(
-                    "settings.key_taken", key=self._key_label(key),
-                    action=t(f"key.{clash.binding_id}"), id=clash.binding_id,
-                )
+            problem = self._key_problem(None, PHRASE_SCOPE, key, self.app.desk_settings.keymap)
             if problem is not None:
                 self._status(problem, style="bold red")
                 return
