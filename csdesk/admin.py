@@ -4,8 +4,10 @@ Operating guide §1.1: an administrator issues each agent an account with a
 temporary password; §1.2: announcements pop up after sign-in. These commands
 open the reference backend's SQLite file themselves (no HTTP, no admin API),
 so run them on the backend's host, as the user that owns the database. A
-running backend sees the changes at once (SQLite in WAL mode; new
-announcements reach the event streams within one heartbeat, 15 s).
+running backend sees the changes at once (SQLite in WAL mode); a new
+announcement reaches the signed-in agents' event streams within about 2 s
+(the backend polls for events written by other processes:
+``csdesk.server.events.EventHub``).
 
 Every act is written to the audit table as an ``admin`` event with the
 operating-system user who ran it. Temporary passwords are printed once and
@@ -119,18 +121,24 @@ def agent_add(
     it at the first sign-in and then enrol an authenticator app. It is shown
     only now: hand it to the agent in person.
     """
-    from csdesk.server.agent_admin import add_agent
+    from csdesk.server.agent_admin import add_agent_report
 
     with _open(click_ctx) as ctx:
         try:
-            agent_id, password = add_agent(
+            added = add_agent_report(
                 ctx, employee_id, name=name, team=team, phone=phone, actor=_actor()
             )
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
-    click.echo(f"Created {agent_id} ({name.strip()}, {team.strip()}).")
-    click.echo(f"Temporary password (shown only now): {password}")
+    click.echo(f"Created {added.employee_id} ({name.strip()}, {team.strip()}).")
+    click.echo(f"Temporary password (shown only now): {added.password}")
     click.echo("At the first sign-in the agent sets a new password and enrols an authenticator.")
+    if added.cleared_lockout:
+        what = "a lockout" if added.was_locked else "failed sign-ins"
+        click.echo(
+            f"Note: {what} recorded for {added.employee_id} before it existed "
+            "(someone tried this ID) was cleared; the account starts unlocked."
+        )
 
 
 @agent.command("reset-password")
@@ -177,16 +185,28 @@ def agent_reset_mfa(click_ctx: click.Context, employee_id: str) -> None:
 @click.argument("employee_id")
 @click.pass_context
 def agent_unlock(click_ctx: click.Context, employee_id: str) -> None:
-    """Lift EMPLOYEE_ID's lockout (after too many wrong passwords) and reset the count."""
-    from csdesk.server.agent_admin import AgentNotFoundError, unlock_agent
+    """Lift EMPLOYEE_ID's lockout (after too many wrong passwords) and reset the count.
+
+    Works for any ID, also one no agent has: wrong passwords typed with an
+    unknown ID lock it exactly like a real one (so the answers give nothing
+    away), and that lock would carry over to an account created with the ID
+    later. The output says whether the ID is a known agent.
+    """
+    from csdesk.server.agent_admin import unlock_agent_report
 
     with _open(click_ctx) as ctx:
         try:
-            was_locked = unlock_agent(ctx, employee_id, actor=_actor())
-        except AgentNotFoundError as exc:
+            result = unlock_agent_report(ctx, employee_id, actor=_actor())
+        except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
-    ident = employee_id.strip().upper()
-    click.echo(f"{ident} unlocked." if was_locked else f"{ident} was not locked; failures reset.")
+    if result.was_locked:
+        line = f"{result.key} unlocked."
+    elif result.had_failures:
+        line = f"{result.key} was not locked; failures reset."
+    else:
+        line = f"{result.key} was not locked; no failures recorded."
+    whose = "known agent" if result.known else "no agent has this ID"
+    click.echo(f"{line} ({whose})")
 
 
 def _width(text: str) -> int:

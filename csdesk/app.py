@@ -23,13 +23,17 @@ from typing import TYPE_CHECKING, Any
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
+from textual.filter import LineFilter
+from textual.notifications import Notification, SeverityLevel
 from textual.screen import Screen
 from textual.widget import AwaitMount
 
 from csdesk.domain.desk_settings import DeskSettings
+from csdesk.glyphs import glyph, is_linux_console, plain_symbols
 from csdesk.i18n import current_language, detect_language, set_language, t
-from csdesk.themes import CUSTOM_THEMES, MONOCHROME, THEME_NAMES
-from csdesk.widgets.bindings import translate_bindings
+from csdesk.themes import CUSTOM_THEMES, MONOCHROME, THEME_NAMES, monochrome_filters
+from csdesk.widgets.bindings import key_hint, translate_bindings
 
 if TYPE_CHECKING:
     from csdesk.services.secrets import SecretStore
@@ -47,12 +51,28 @@ _CAPTURE_ACTIONS = frozenset(
 )
 
 
+def _plain_palette_glyphs(palette: CommandPalette) -> None:
+    """Textual's command palette draws an emoji prompt and an ellipsis: on the
+    Linux console, their plain stand-ins (``csdesk.glyphs``)."""
+    from textual.command import CommandInput, SearchIcon
+
+    for icon in palette.query(SearchIcon):
+        icon.icon = glyph(icon.icon)
+        icon.refresh()  # a var: no repaint of its own
+    for field in palette.query(CommandInput):
+        field.placeholder = plain_symbols(field.placeholder)
+
+
 class CsdeskApp(App[int]):
     """The agent desktop for one backend ``server_url``.
 
     ``data_dir`` holds the per-agent local stores. ``language`` (``zh-CN`` or
-    ``en``) is the start language; the agent's settings override it after
-    sign-in, and ``LANG`` is the fallback.
+    ``en``: ``--lang``, else the config file's) is the terminal's language,
+    ``LANG`` the fallback. After sign-in the agent's own saved language wins;
+    an agent without one gets the terminal's language, never the language of
+    the agent before them. A language picked on the login screen is kept for
+    this run and saved as the choice of the agent who signs in next, never
+    in the config file (which says only what its owner wrote there).
     """
 
     TITLE = "csdesk"
@@ -75,7 +95,11 @@ class CsdeskApp(App[int]):
         idle_lock_seconds: float | None = None,
     ) -> None:
         """``idle_lock_seconds`` overrides the agent's idle-lock minutes (tests)."""
-        set_language(detect_language(language))
+        #: The terminal's language (``--lang``, config file, ``LANG``): for an
+        #: agent without a language setting, and the login screen.
+        self.start_language = set_language(detect_language(language))
+        #: Picked in the palette on the login screen: for the agent signing in.
+        self._language_choice: str | None = None
         super().__init__()
         translate_bindings(self)
         for theme in CUSTOM_THEMES:
@@ -95,9 +119,14 @@ class CsdeskApp(App[int]):
         #: True from the desk's opening until sign-out (the idle lock applies).
         self.at_desk = False
         self._held_screens: list[tuple[Screen[Any], Any]] = []
+        #: Notifications raised while locked (or still up at the lock): shown after the unlock.
+        self._held_notifications: list[Notification] = []
         self._pushing_over_lock = False
         #: A message that replaces the generic one when the session ends (end_session).
         self._end_message: str | None = None
+        #: The agent's to-do count as last read from the local store (None:
+        #: not yet); the desk keeps it fresh, the palette shows it.
+        self.todo_count: int | None = None
 
     def on_mount(self) -> None:
         from csdesk.screens.login import LoginScreen
@@ -229,7 +258,8 @@ class CsdeskApp(App[int]):
         self.run_worker(self.enter_desk(), group="enter-desk", exclusive=True)
 
     async def enter_desk(self) -> None:
-        """After sign-in: desk underneath, unread announcements on top of it.
+        """After sign-in: desk underneath, unread announcements on top of it,
+        then release notes, then the to-dos (when there are any).
 
         Runs the first pull (offline is fine: the local copy is used), applies
         the agent's language setting, then starts the push loop and the event
@@ -255,20 +285,30 @@ class CsdeskApp(App[int]):
 
         session = self.get_session()
         await session.initial_sync()
-        self.apply_settings(await session.settings())
+        document = await session.settings()
+        self.apply_settings(document)
+        choice, self._language_choice = self._language_choice, None
+        if choice and not DeskSettings.from_document(document).language:
+            # Picked on the login screen by this agent: it becomes their own setting.
+            self.change_settings({"language": choice})
         unread = await session.unread_announcements()
         desk = DeskScreen()
         self._held_screens.clear()
         while len(self.screen_stack) > 1:
             await self.pop_screen()
         await self.push_screen(desk)
-        await self._release_notes_once(session)
+        # Guide §1.2: announcements, release notes, then to-dos. The to-dos
+        # are read when the last of the others closes (acks change them).
+        intro_done = self._todos_after_sign_in
+        notes_shown = await self._release_notes_once(session, intro_done)
         if unread:
-            await self.push_screen(AnnouncementsScreen(unread))
+            await self.push_screen(AnnouncementsScreen(unread), None if notes_shown else intro_done)
+        elif not notes_shown:
+            intro_done(None)
         challenge = session.challenge
         if challenge is not None and challenge.password_expires_in_days is not None:
             self.notify(
-                t("password.expires_soon", days=challenge.password_expires_in_days),
+                t("password.expires_soon", days=challenge.password_expires_in_days, key=key_hint(self, "app.palette")),
                 severity="warning", timeout=20, markup=False,
             )
         assert session.sync is not None
@@ -280,8 +320,12 @@ class CsdeskApp(App[int]):
         self.run_worker(session.make_follower().run(), group="sync", name="event-stream")
         self.run_worker(self._remember_sign_in(session), group="secrets")
 
-    async def _release_notes_once(self, session: DeskSession) -> None:
-        """Show what is new in this version, once per agent (guide §1.2)."""
+    async def _release_notes_once(self, session: DeskSession, closed: Any = None) -> bool:
+        """Show what is new in this version, once per agent (guide §1.2).
+
+        ``closed(result)`` is called when the notes are closed. Returns
+        whether they were shown.
+        """
         from csdesk import __version__
         from csdesk.release_notes import notes_to_show
         from csdesk.screens.release_notes import ReleaseNotesScreen
@@ -290,9 +334,36 @@ class CsdeskApp(App[int]):
         seen = settings.get("release_notes_seen")
         entries = notes_to_show(__version__, seen if isinstance(seen, str) else None)
         if entries:
-            await self.push_screen(ReleaseNotesScreen(entries))
+            await self.push_screen(ReleaseNotesScreen(entries), closed)
         if seen != __version__:
             await session.save_settings({"release_notes_seen": __version__})
+        return bool(entries)
+
+    # -- to-dos (operating guide §1.2) -------------------------------------------
+
+    def _todos_after_sign_in(self, _result: object = None) -> None:
+        """The sign-in pop-ups are closed: show the to-dos, unless there are none."""
+        from csdesk.screens.todos import show_todos
+
+        self.run_worker(show_todos(self, pop_up=True), group="todos", exclusive=True)
+
+    def action_todos(self) -> None:
+        """ctrl+t on the desk, or palette: the to-do list ("no to-dos" when empty)."""
+        from csdesk.screens.todos import show_todos
+
+        if self.at_desk and not self.locked:
+            self.run_worker(show_todos(self), group="todos", exclusive=True)
+
+    def _todos_help(self) -> str:
+        """Palette help of "To-dos", with the count last read from the store."""
+        from csdesk.screens.todos import todos_key
+
+        key = todos_key(self)
+        if self.todo_count is None:
+            return t("cmd.todos.help", key=key)
+        if self.todo_count == 0:
+            return t("cmd.todos.help_none", key=key)
+        return t("cmd.todos.help_count", count=self.todo_count, key=key)
 
     async def _remember_sign_in(self, session: DeskSession) -> None:
         """Keep the refresh token (keyring, else memory: said once, in one line)."""
@@ -311,7 +382,9 @@ class CsdeskApp(App[int]):
         the features that read them. Open screens with a ``settings_changed``
         method are told."""
         self._settings_doc = dict(document)
-        settings = DeskSettings.from_document(document)
+        settings = DeskSettings.from_document(
+            document, max_idle_lock_minutes=self.max_idle_lock_minutes
+        )
         if self.no_color and document.get("theme") != settings.theme:
             # No choice made (or an unusable one): colourless terminals get monochrome.
             settings = replace(settings, theme="monochrome")
@@ -320,12 +393,30 @@ class CsdeskApp(App[int]):
         if self.theme != theme:
             self.theme = theme
         self.set_keymap(settings.keymap)
-        if settings.language and settings.language != current_language():
-            self.switch_language(settings.language)
+        # The agent's own language, else the one picked on the login screen
+        # just before, else the terminal's (not the previous agent's).
+        language = settings.language or self._language_choice or self.start_language
+        if language != current_language():
+            self.switch_language(language)
         for screen in self.screen_stack:
             changed = getattr(screen, "settings_changed", None)
             if changed is not None:
                 changed()
+
+    @property
+    def max_idle_lock_minutes(self) -> int:
+        """The bank's longest idle lock, whole minutes: the backend's desk
+        policy once signed in, else the client fallback (15)."""
+        from csdesk.domain.desk_settings import MAX_IDLE_LOCK_MINUTES
+
+        session = self.session
+        known = session.max_idle_lock_minutes if session is not None else None
+        return known or MAX_IDLE_LOCK_MINUTES
+
+    def get_line_filters(self) -> list[LineFilter]:
+        """Textual's output filters, plus greys only under the monochrome theme
+        (``themes.monochrome_filters``: no colour reaches the terminal)."""
+        return monochrome_filters(self, super().get_line_filters())
 
     def change_settings(self, changes: dict[str, Any]) -> None:
         """The agent changed ``changes`` (settings keys → new values): apply
@@ -390,13 +481,42 @@ class CsdeskApp(App[int]):
             super().push_screen(LockScreen(session.profile.employee_id), self._unlocked)
         finally:
             self._pushing_over_lock = False
+        # Toasts still up (they may name a customer) go under the lock too.
+        self._held_notifications.extend(self._notifications)
+        self.clear_notifications()
 
     def _unlocked(self, _result: bool | None) -> None:
-        """The lock screen was opened with the password: let held screens through."""
+        """The lock screen was opened with the password: let held screens and
+        notifications through."""
         self.last_input = time.monotonic()
         held, self._held_screens = self._held_screens, []
         for screen, callback in held:
             self.push_screen(screen, callback)
+        notes, self._held_notifications = self._held_notifications, []
+        for note in notes:
+            self.notify(note.message, title=note.title, severity=note.severity, timeout=note.timeout, markup=note.markup)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """As ``App.notify``, except while locked: the notification is held and
+        shown after the unlock (nothing but the lock screen's own lines may
+        show over it: a toast could name a customer)."""
+        if self.locked:
+            self._held_notifications.append(
+                Notification(
+                    message, title, severity,
+                    self.NOTIFICATION_TIMEOUT if timeout is None else timeout, markup=markup,
+                )
+            )
+            return
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def push_screen(self, screen: Any, callback: Any = None, wait_for_dismiss: bool = False, **kwargs: Any) -> Any:
         """As ``App.push_screen``, except while locked: a screen pushed then
@@ -410,7 +530,10 @@ class CsdeskApp(App[int]):
         ):
             self._held_screens.append((screen, callback))
             return AwaitMount(self.screen, [])
-        return super().push_screen(screen, callback, wait_for_dismiss, **kwargs)
+        result = super().push_screen(screen, callback, wait_for_dismiss, **kwargs)
+        if isinstance(screen, CommandPalette) and is_linux_console():
+            screen.call_after_refresh(_plain_palette_glyphs, screen)
+        return result
 
     def push_over_lock(self, screen: Screen[Any], callback: Any = None) -> None:
         """Push ``screen`` even over the lock screen (the sign-out question)."""
@@ -578,6 +701,8 @@ class CsdeskApp(App[int]):
 
         self.at_desk = False
         self._held_screens.clear()
+        self._held_notifications.clear()  # the last agent's: not for the next one
+        self.todo_count = None
         await self._stop_sync()
         if self.session is not None:
             session, self.session = self.session, None
@@ -585,6 +710,9 @@ class CsdeskApp(App[int]):
             await session.close()
         while len(self.screen_stack) > 1:
             await self.pop_screen()
+        # The next agent starts from this terminal's defaults, not the last agent's.
+        self._language_choice = None
+        self.apply_settings({})
         await self.push_screen(LoginScreen())
         if self._end_message is not None:
             message, self._end_message, on_form = self._end_message, None, True
@@ -617,10 +745,19 @@ class CsdeskApp(App[int]):
         yield SystemCommand(t("cmd.language"), t("cmd.language.help"), self._toggle_language)
         yield SystemCommand(t("cmd.keys"), t("cmd.keys.help"), self.action_toggle_help)
         if self.at_desk:
-            yield SystemCommand(t("cmd.settings"), t("cmd.settings.help"), self.action_settings)
-            yield SystemCommand(t("cmd.lock"), t("cmd.lock.help"), self.action_lock)
+            yield SystemCommand(t("cmd.todos"), self._todos_help(), self.action_todos)
+            yield SystemCommand(t("cmd.settings"), t("cmd.settings.help", key=key_hint(self, "app.settings")), self.action_settings)
+            yield SystemCommand(t("cmd.lock"), t("cmd.lock.help", key=key_hint(self, "app.lock")), self.action_lock)
         yield SystemCommand(t("cmd.theme"), t("cmd.theme.help"), self.action_change_theme)
-        yield SystemCommand(t("cmd.sign_out"), t("cmd.sign_out.help"), self.action_sign_out)
+        yield SystemCommand(t("cmd.sign_out"), t("cmd.sign_out.help", key=key_hint(self, "app.sign_out")), self.action_sign_out)
+
+    def action_change_theme(self) -> None:
+        """Palette "Theme": only the desk's four themes; the choice is saved to
+        the agent's settings like the settings screen's (replaces Textual's
+        list of every registered theme)."""
+        from csdesk.screens.settings import theme_commands
+
+        self.search_commands(theme_commands(self), placeholder=t("cmd.theme.placeholder"))
 
     def _toggle_language(self) -> None:
         from csdesk.i18n import current_language
@@ -630,20 +767,8 @@ class CsdeskApp(App[int]):
         if self.at_desk and session is not None and session.sync is not None:
             self.change_settings({"language": target})
         else:
+            # Not signed in: for this run, and for the agent who signs in next
+            # (saved as their setting then). Never written to the config file:
+            # the next agent on this terminal would inherit it.
+            self._language_choice = target
             self.switch_language(target)
-            # Not signed in: no agent settings yet; this terminal remembers it.
-            self.run_worker(self._save_config_language(target), group="settings")
-
-    async def _save_config_language(self, language: str) -> None:
-        import asyncio
-        from dataclasses import replace
-
-        from csdesk.config import ConfigError, load_config, save_config
-
-        def write() -> None:
-            save_config(replace(load_config(), language=language))
-
-        try:
-            await asyncio.to_thread(write)
-        except (ConfigError, OSError) as exc:
-            self.notify(str(exc), severity="warning", markup=False)

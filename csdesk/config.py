@@ -6,6 +6,13 @@ The config file is ``config.toml`` in the config folder::
 
     server = "https://csdesk.bank.example"   # backend base URL
     language = "zh-CN"                        # optional: zh-CN or en
+
+The file says what its owner wrote there, nothing else: csdesk reads it and
+never writes an agent's choice into it. A language picked by an agent
+belongs to that agent (their settings, synced with the backend); written
+here it would become the language of every later agent on this terminal.
+The language of a run: the agent's own setting, else ``--lang``, else this
+file's ``language``, else ``LANG``.
 """
 
 from __future__ import annotations
@@ -50,7 +57,8 @@ def config_path() -> Path:
 
 @dataclass(frozen=True)
 class Config:
-    """What the config file says. ``server`` is a normalised base URL or None."""
+    """What the config file says. ``server`` is a normalised base URL or None;
+    ``language`` is the terminal's default for agents without their own."""
 
     server: str | None = None
     language: str | None = None
@@ -99,7 +107,11 @@ def load_config(path: Path | None = None) -> Config:
 
 
 def save_config(config: Config, path: Path | None = None) -> Path:
-    """Write ``config`` atomically as TOML (folder 0700, file 0600); return the path."""
+    """Write ``config`` atomically as TOML (folder 0700, file 0600); return the path.
+
+    For tools that set up a terminal (an installer, an administrator): the
+    desk itself never calls it, so what an agent picks stays theirs.
+    """
     import tomli_w
 
     path = path or config_path()

@@ -5,13 +5,25 @@
 grey and marks the cursor, focus and selection by swapping black and white,
 so it stays readable when colours are removed (``NO_COLOR``: Textual turns
 every colour to grey) or reduced to the 8/16 of ``TERM=linux``.
+
+Colour never carries meaning alone. Text that marks a status (agent state,
+online/offline, a rule met, an error) takes its style from
+:func:`status_style`: a colour in the colour themes, bold / underline /
+reverse in monochrome or under ``NO_COLOR``. And under the monochrome theme
+the app adds Textual's grey filter (:func:`monochrome_filters`), so a
+colour written anywhere else still reaches the terminal as a grey.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Final
 
+from textual.filter import LineFilter, Monochrome, NoColor
 from textual.theme import Theme
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 HIGH_CONTRAST: Final = Theme(
     name="csdesk-high-contrast",
@@ -114,3 +126,37 @@ THEME_NAMES: Final = {
 
 #: Registered by the app at start.
 CUSTOM_THEMES: Final = (HIGH_CONTRAST, MONOCHROME)
+
+
+#: Status role → (style in the colour themes, style without colour).
+STATUS_STYLES: Final = {
+    "ok": ("bold green", "bold"),
+    "warn": ("bold yellow", "bold underline"),
+    "error": ("bold red", "bold reverse"),
+    "info": ("bold cyan", "bold"),
+    "good": ("green", ""),
+    "bad": ("red", "bold"),
+}
+
+
+def colourless(app: App) -> bool:
+    """True when ``app`` shows no colour: the monochrome theme, or ``NO_COLOR``."""
+    return bool(app.no_color) or app.theme == MONOCHROME.name
+
+
+def status_style(app: App, role: str) -> str:
+    """The Rich style of a ``role`` (a :data:`STATUS_STYLES` key) on ``app`` now."""
+    coloured, plain = STATUS_STYLES[role]
+    return plain if colourless(app) else coloured
+
+
+def monochrome_filters(app: App, filters: Sequence[LineFilter]) -> list[LineFilter]:
+    """``filters`` plus Textual's grey filter while ``app`` uses the monochrome
+    theme (``NO_COLOR`` already has one): every colour becomes a grey."""
+    result = list(filters)
+    if app.theme == MONOCHROME.name and not any(isinstance(f, (Monochrome, NoColor)) for f in result):
+        result.append(_GREY)
+    return result
+
+
+_GREY: Final = Monochrome()

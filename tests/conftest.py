@@ -46,6 +46,7 @@ Helpers
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -69,7 +70,15 @@ TOTP_MARGIN = 2.0
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the ``backend_settings`` marker."""
+    """Register the ``backend_settings`` marker; pin the terminal environment.
+
+    The suite's expectations (✓/✗ marks, colours) are those of a colour
+    xterm; a test of another terminal sets ``TERM``/``NO_COLOR`` itself. So
+    the result does not depend on where pytest is started (a Linux console,
+    a ``NO_COLOR`` shell, a CI runner with no ``TERM``).
+    """
+    os.environ["TERM"] = "xterm-256color"
+    os.environ.pop("NO_COLOR", None)
     config.addinivalue_line(
         "markers",
         "backend_settings(**kwargs): ServerSettings fields for the `backend` fixture of this test",

@@ -20,7 +20,7 @@ from csdesk.server import lockout
 from csdesk.server.config import ServerSettings
 from csdesk.server.context import ServerContext
 from csdesk.server.db import utcnow
-from csdesk.server.models import Agent, Announcement, AuditEvent
+from csdesk.server.models import Agent, Announcement, AuditEvent, SignInGuard
 from csdesk.server.runner import BackgroundServer
 from csdesk.server.seed import DEMO_AGENTS, DEMO_FIRST_SIGN_IN, seed_if_new
 from tests.conftest import make_settings
@@ -225,8 +225,104 @@ def test_unlock_and_list(db: Path) -> None:
     assert _list(db)["A1003"]["locked_until"] is None
     again = run(db, "agent", "unlock", "A1003")
     assert "was not locked" in again.output
+    assert "(known agent)" in again.output
     unknown = run(db, "agent", "unlock", "Z9999")
-    assert unknown.exit_code == 1 and "no agent Z9999" in unknown.output
+    assert unknown.exit_code == 0, unknown.output
+    assert "Z9999 was not locked" in unknown.output and "(no agent has this ID)" in unknown.output
+
+
+def _lock(db: Path, key: str) -> None:
+    """Lock ``key`` the way failed sign-ins do (``lockout_threshold`` counted attempts)."""
+    ctx = _open(db)
+    try:
+        with ctx.db.write() as session:
+            for _ in range(ctx.settings.lockout_threshold):
+                assert lockout.begin_attempt(session, ctx.settings, key, utcnow()) is None
+    finally:
+        ctx.close()
+
+
+def _locked(db: Path, key: str) -> bool:
+    ctx = _open(db)
+    try:
+        with ctx.db.read() as session:
+            return lockout.locked_until(session, key, utcnow()) is not None
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("typed", ["Z9999", " z9999 ", "no good!"])
+def test_unlock_clears_an_unknown_id(db: Path, typed: str) -> None:
+    """Unknown IDs lock like real ones; ``agent unlock`` clears them too and says whose."""
+    key = lockout.guard_key(typed)
+    _lock(db, key)
+    assert _locked(db, key)
+    result = run(db, "agent", "unlock", typed)
+    assert result.exit_code == 0, result.output
+    assert f"{key} unlocked. (no agent has this ID)" in result.output
+    assert not _locked(db, key)
+    ctx = _open(db)
+    try:
+        with ctx.db.read() as session:
+            details = [
+                (a.agent_id, a.detail)
+                for a in session.scalars(select(AuditEvent).where(AuditEvent.type == "admin"))
+            ]
+    finally:
+        ctx.close()
+    assert len(details) == 1 and details[0][0] is None
+    assert details[0][1] is not None and details[0][1].startswith(f"unlock {key} (no agent) by ")
+    blank = run(db, "agent", "unlock", "  ")
+    assert blank.exit_code == 1 and "empty" in blank.output
+
+
+def test_unlocked_unknown_id_then_added_signs_in(db: Path) -> None:
+    """Through the real backend: an unknown ID locked by wrong passwords, unlocked by the admin."""
+    with BackgroundServer(make_settings(db)) as server:
+        login = f"{server.url}/api/v1/auth/login"
+        answers = [
+            httpx.post(login, json={"employee_id": "A3003", "password": "Wrong-pass-1"})
+            for _ in range(server.settings.lockout_threshold)
+        ]
+        assert [a.status_code for a in answers][-1] == 423
+        assert run(db, "agent", "unlock", "A3003").output.startswith("A3003 unlocked.")
+        again = httpx.post(login, json={"employee_id": "A3003", "password": "Wrong-pass-1"})
+        assert again.status_code == 401  # counting from zero again, not locked
+
+
+def test_add_starts_with_a_clear_lockout_record(db: Path) -> None:
+    """An ID locked before it existed (someone tried it) is unlocked when the agent is added."""
+    with BackgroundServer(make_settings(db)) as server:
+        login = f"{server.url}/api/v1/auth/login"
+        for _ in range(server.settings.lockout_threshold):
+            httpx.post(login, json={"employee_id": "A3001", "password": "Wrong-pass-1"})
+        assert _locked(db, "A3001")
+        result = run(db, "agent", "add", "A3001", "--name", "钱多多", "--team", "零售客服一组")
+        assert result.exit_code == 0, result.output
+        assert "a lockout recorded for A3001 before it existed" in result.output
+        assert _list(db)["A3001"]["locked_until"] is None
+        answer = httpx.post(login, json={"employee_id": "A3001", "password": _password(result)})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["password_change_required"] is True
+
+    # A few failures that did not lock are forgotten as well.
+    ctx = _open(db)
+    try:
+        with ctx.db.write() as session:
+            lockout.begin_attempt(session, ctx.settings, "A3002", utcnow())
+    finally:
+        ctx.close()
+    added = run(db, "agent", "add", "A3002", "--name", "孙丽", "--team", "零售客服一组")
+    assert added.exit_code == 0, added.output
+    assert "failed sign-ins recorded for A3002 before it existed" in added.output
+    ctx = _open(db)
+    try:
+        with ctx.db.read() as session:
+            assert session.get(SignInGuard, "A3002") is None
+    finally:
+        ctx.close()
+    plain = run(db, "agent", "add", "A3004", "--name", "周一", "--team", "零售客服一组")
+    assert plain.exit_code == 0 and "Note:" not in plain.output
 
 
 def test_announce(db: Path, tmp_path: Path) -> None:

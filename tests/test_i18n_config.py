@@ -30,10 +30,11 @@ def test_every_message_id_used_in_code_exists() -> None:
 
 def test_every_binding_id_has_a_description() -> None:
     from csdesk.app import CsdeskApp
-    from csdesk.screens import announcements, confirm, desk, login, mfa, reason
+    from csdesk.screens import announcements, confirm, desk, login, mfa, reason, todos, work_order_detail
 
     classes = [CsdeskApp, login.LoginScreen, mfa.MfaScreen, desk.DeskScreen,
-               announcements.AnnouncementsScreen, confirm.ConfirmScreen, reason.ReasonScreen]
+               announcements.AnnouncementsScreen, confirm.ConfirmScreen, reason.ReasonScreen,
+               todos.TodosScreen, work_order_detail.WorkItemDetailScreen]
     for cls in classes:
         for binding in cls.BINDINGS:
             assert binding.id, f"{cls.__name__} binding {binding.key} has no id"

@@ -210,6 +210,14 @@ class ApiClient:
         await self.request("POST", "/auth/logout", retry_auth=False)
         self.access_token = self.refresh_token = None
 
+    async def desk_policy(self) -> schemas.DeskPolicyView:
+        """``GET /auth/desk-policy`` (no auth): the bank's limits, e.g. the longest idle lock.
+
+        Raises ``ProblemError`` (``not-found`` from a backend without it),
+        ``OfflineError``, ``BadResponseError``.
+        """
+        return await self._get_model(schemas.DeskPolicyView, "/auth/desk-policy", auth=False)
+
     async def me(self) -> schemas.AgentProfile:
         """``GET /me``: who is signed in and their state."""
         return await self._get_model(schemas.AgentProfile, "/me")

@@ -8,7 +8,7 @@ anything else in the document is kept untouched (other features own it)::
       "theme": "dark" | "light" | "high-contrast" | "monochrome",
       "language": "zh-CN" | "en",
       "offer_alert": "bell" | "flash" | "both" | "none",
-      "idle_lock_minutes": 1 .. MAX_IDLE_LOCK_MINUTES,
+      "idle_lock_minutes": 1 .. the bank's maximum,
       "keymap": {"<binding id>": "<key>[,<key>…]", …},
       "phrase_key": "<key>"
     }
@@ -17,6 +17,11 @@ Keys are Textual key names (``"f6"``, ``"ctrl+t"``, ``"alt+x"``, ``"a"``,
 ``"A"``, ``"question_mark"``). The document comes from the backend or from another
 terminal, so :meth:`DeskSettings.from_document` never trusts it: a missing or
 bad value falls back to its default.
+
+The bank's maximum idle lock comes from the backend (``GET
+/auth/desk-policy``, ``DeskPolicyView.max_idle_lock_minutes``; server setting
+``ServerSettings.max_idle_lock_minutes``). :data:`MAX_IDLE_LOCK_MINUTES` is
+only the fallback while the backend's answer is unknown (an older backend).
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-#: The bank's maximum for the idle lock, minutes (the agent may choose less).
+#: Fallback for the bank's maximum idle lock, minutes, used only until the
+#: backend's policy is known (the backend's own default is the same 15).
 MAX_IDLE_LOCK_MINUTES: Final = 15
 #: Idle minutes before the screen locks when the agent chose nothing.
 DEFAULT_IDLE_LOCK_MINUTES: Final = 5
@@ -78,10 +84,42 @@ def clamp_idle_minutes(value: object, maximum: int = MAX_IDLE_LOCK_MINUTES) -> i
 
     Non-integers (including booleans and strings) give
     :data:`DEFAULT_IDLE_LOCK_MINUTES` (itself clamped to ``maximum``).
+    ``maximum`` below 1 counts as 1.
     """
     if isinstance(value, bool) or not isinstance(value, int):
         value = DEFAULT_IDLE_LOCK_MINUTES
     return max(1, min(int(value), maximum))
+
+
+def idle_minutes_problem(value: object, maximum: int) -> str | None:
+    """Why ``value`` cannot be the idle-lock minutes under the bank's ``maximum``, or None.
+
+    Returns ``"not-whole-minutes"`` (not an int, or a bool), ``"below-one"``
+    or ``"above-maximum"``; None when ``1 <= value <= maximum``. The caller
+    words the message (the settings screen, in the agent's language).
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        return "not-whole-minutes"
+    if value < 1:
+        return "below-one"
+    if value > maximum:
+        return "above-maximum"
+    return None
+
+
+def limit_idle_minutes(data: Mapping[str, Any], maximum: int) -> dict[str, Any]:
+    """A copy of settings document ``data`` whose ``idle_lock_minutes`` obeys ``maximum``.
+
+    A whole number above ``maximum`` becomes ``maximum`` and one below 1
+    becomes 1 (what the backend stores, ``PUT /me/settings``); anything else
+    (absent, not a number) is left as it is: readers fall back to the
+    default for it (:meth:`DeskSettings.from_document`).
+    """
+    result = dict(data)
+    value = result.get(IDLE_LOCK_MINUTES)
+    if isinstance(value, int) and not isinstance(value, bool):
+        result[IDLE_LOCK_MINUTES] = max(1, min(value, maximum))
+    return result
 
 
 #: Keys whose own binding must always work (sign out, quit, palette): no
@@ -137,8 +175,18 @@ class DeskSettings:
     phrase_key: str = DEFAULT_PHRASE_KEY
 
     @classmethod
-    def from_document(cls, data: Mapping[str, Any] | None) -> DeskSettings:
-        """Read the settings document ``data`` (untrusted); bad values → defaults."""
+    def from_document(
+        cls,
+        data: Mapping[str, Any] | None,
+        *,
+        max_idle_lock_minutes: int = MAX_IDLE_LOCK_MINUTES,
+    ) -> DeskSettings:
+        """Read the settings document ``data`` (untrusted); bad values → defaults.
+
+        ``idle_lock_minutes`` is clamped to ``1..max_idle_lock_minutes`` (the
+        bank's maximum from the backend): a value stored before the maximum
+        was lowered is applied as the maximum.
+        """
         data = data if isinstance(data, Mapping) else {}
         theme = data.get(THEME)
         language = data.get(LANGUAGE)
@@ -148,7 +196,7 @@ class DeskSettings:
             theme=theme if theme in THEMES else DEFAULT_THEME,
             language=language if language in LANGUAGES else None,
             offer_alert=alert if alert in OFFER_ALERTS else DEFAULT_OFFER_ALERT,
-            idle_lock_minutes=clamp_idle_minutes(data.get(IDLE_LOCK_MINUTES)),
+            idle_lock_minutes=clamp_idle_minutes(data.get(IDLE_LOCK_MINUTES), max_idle_lock_minutes),
             keymap=clean_keymap(data.get(KEYMAP)),
             phrase_key=phrase_key if is_valid_key(phrase_key) else DEFAULT_PHRASE_KEY,
         )

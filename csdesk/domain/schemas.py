@@ -137,6 +137,11 @@ class Announcement(WireModel):
     acknowledged_version: int | None = None
 
 
+def is_unread(ann: Announcement) -> bool:
+    """True until the agent acknowledged this version (an update needs a new ack)."""
+    return ann.acknowledged_version is None or ann.acknowledged_version < ann.version
+
+
 class AckRequest(WireModel):
     """Acknowledge the given version of an announcement."""
 
@@ -229,6 +234,18 @@ class PasswordPolicyView(WireModel):
     rules: list[PasswordRuleView]
 
 
+class DeskPolicyView(WireModel):
+    """``GET /auth/desk-policy``: the bank's limits on the agent's personal settings.
+
+    ``max_idle_lock_minutes``: the longest idle lock an agent may choose,
+    whole minutes (>= 1). The client offers 1..this and applies a stored
+    longer value as this; the server stores a longer ``idle_lock_minutes``
+    sent to ``PUT /me/settings`` as this.
+    """
+
+    max_idle_lock_minutes: int = Field(ge=1)
+
+
 class TicketRequest(WireModel):
     """A step of sign-in that only needs the MFA ticket (``/auth/totp/enrol``, ``/auth/sms``)."""
 
@@ -280,3 +297,52 @@ class ReauthRequest(WireModel):
     """``POST /auth/reauth``: the password again, to open the idle lock."""
 
     password: str = Field(min_length=1, max_length=1024)
+
+
+# -- issue #3: to-dos (work orders and callbacks, synced; issue #6 builds on them) --
+
+#: Kinds of work order.
+WorkOrderKind = Literal["work_order", "complaint"]
+#: Work-order statuses; ``open`` and ``in_progress`` are still to be done.
+WorkOrderStatus = Literal["open", "in_progress", "resolved", "closed"]
+#: Callback statuses; ``scheduled`` is still to be done.
+CallbackStatus = Literal["scheduled", "done", "cancelled"]
+
+
+class WorkOrder(WireModel):
+    """A work order or complaint in the agent's queue (sync collection ``work_orders``).
+
+    ``number`` is the reference read to customers (``WO-20261129-0001``);
+    ``assignee_id`` the agent's employee ID; ``due_at`` the deadline (UTC);
+    ``version`` goes up with every change. ``title`` is untrusted text.
+    """
+
+    id: str
+    number: str
+    kind: WorkOrderKind
+    title: str
+    status: WorkOrderStatus
+    assignee_id: str
+    due_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+
+
+class Callback(WireModel):
+    """A callback the agent promised (sync collection ``callbacks``).
+
+    ``customer_name`` and ``phone_masked`` arrive masked (``王*``,
+    ``138****5678``); ``scheduled_at`` is UTC; ``note`` is untrusted text.
+    """
+
+    id: str
+    agent_id: str
+    customer_name: str
+    phone_masked: str
+    scheduled_at: datetime
+    note: str = ""
+    status: CallbackStatus
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1

@@ -22,6 +22,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from csdesk.domain.text import clean_text
+from csdesk.glyphs import glyph
 from csdesk.i18n import t
 from csdesk.widgets.bindings import translate_bindings
 
@@ -30,7 +31,11 @@ if TYPE_CHECKING:
 
 
 class AnnouncementsScreen(Screen[None]):
-    """Shows ``items`` (unread announcements); pops itself when done."""
+    """Shows ``items`` (unread announcements); pops itself when done.
+
+    ``start_id``: the announcement highlighted first (default: the newest),
+    e.g. the one picked in the to-do list.
+    """
 
     CSS_PATH = "announcements.tcss"
     BINDINGS = [
@@ -39,8 +44,9 @@ class AnnouncementsScreen(Screen[None]):
         Binding("escape", "continue", "announcements.close", id="announcements.close"),
     ]
 
-    def __init__(self, items: list[Announcement]) -> None:
+    def __init__(self, items: list[Announcement], start_id: str | None = None) -> None:
         super().__init__()
+        self.start_id = start_id
         translate_bindings(self)
         from csdesk.services.session import is_unread
 
@@ -63,7 +69,7 @@ class AnnouncementsScreen(Screen[None]):
         for ann in self.items:
             label = Text(no_wrap=True, overflow="ellipsis")
             if ann.id in self.acked:
-                label.append("✓ ", style="green")
+                label.append(glyph("✓") + " ", style="green")
             elif ann.mandatory:
                 label.append("! ", style="bold red")
             else:
@@ -77,7 +83,8 @@ class AnnouncementsScreen(Screen[None]):
         option_list = self.query_one(OptionList)
         option_list.focus()
         if self.items:
-            option_list.highlighted = 0
+            ids = [ann.id for ann in self.items]
+            option_list.highlighted = ids.index(self.start_id) if self.start_id in ids else 0
         self._render_status()
 
     def retranslate(self) -> None:

@@ -2,14 +2,16 @@
 
 Header: agent, state, time in state, sync status. F2 toggles Ready / Not
 Ready (Not Ready asks for a reason code); the change is made on the server.
-Below: what the agent can do next and a log of what happened this session.
+Below: what the agent can do next, the count of to-dos (guide §1.2; ctrl+t
+opens them, kept fresh as sync pulls changes and every minute) and a log of
+what happened this session.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -23,7 +25,8 @@ from csdesk.domain.agent_state import AgentState, NotReadyReason
 from csdesk.i18n import t
 from csdesk.widgets.activity_log import ActivityLog
 from csdesk.widgets.agent_bar import AgentBar, BarState
-from csdesk.widgets.bindings import translate_bindings
+from csdesk.themes import status_style
+from csdesk.widgets.bindings import key_hint, translate_bindings
 
 if TYPE_CHECKING:
     from csdesk.domain.schemas import AgentStateView, Announcement
@@ -38,7 +41,11 @@ class DeskScreen(Screen[None]):
         Binding("f2", "toggle_ready", "desk.toggle_ready", id="desk.toggle_ready"),
         Binding("ctrl+r", "toggle_ready", "desk.toggle_ready_alt", id="desk.toggle_ready_alt", show=False),
         Binding("ctrl+n", "announcements", "desk.announcements", id="desk.announcements", show=False),
+        Binding("ctrl+t", "app.todos", "desk.todos", id="desk.todos", show=False),
     ]
+
+    #: Seconds between two recounts of the to-dos (the day and "overdue" move on).
+    TODO_RECOUNT_SECONDS = 60.0
 
     class StateChanged(Message):
         """The server reports a new agent state."""
@@ -54,6 +61,13 @@ class DeskScreen(Screen[None]):
             super().__init__()
             self.status = status
 
+    class CollectionChanged(Message):
+        """A sync pull changed a local collection (``name``)."""
+
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
     class AnnouncementArrived(Message):
         """A new or updated announcement came over the event stream."""
 
@@ -66,6 +80,8 @@ class DeskScreen(Screen[None]):
         translate_bindings(self)
         self._bar = BarState()
         self._busy = False
+        #: To-dos counted from the local store (None until the first count).
+        self._todo_count: int | None = None
 
     def compose(self) -> ComposeResult:
         yield AgentBar(id="agent-bar")
@@ -78,6 +94,8 @@ class DeskScreen(Screen[None]):
         session.on_state = lambda view: self.post_message(self.StateChanged(view))
         session.on_sync = lambda status: self.post_message(self.SyncChanged(status))
         session.on_announcement = lambda ann: self.post_message(self.AnnouncementArrived(ann))
+        session.on_collection_changed = lambda name: self.post_message(self.CollectionChanged(name))
+        self.set_interval(self.TODO_RECOUNT_SECONDS, self.recount_todos, name="todo-recount")
         profile = session.profile
         if profile is not None:
             self._bar = BarState(
@@ -96,6 +114,10 @@ class DeskScreen(Screen[None]):
         """Redraw labels in the current language (the log keeps its lines)."""
         self._show()
 
+    def settings_changed(self) -> None:
+        """Theme or keys changed: redraw (the hints name the keys bound now)."""
+        self._show()
+
     # -- rendering ---------------------------------------------------------
 
     def _show(self) -> None:
@@ -107,15 +129,65 @@ class DeskScreen(Screen[None]):
         if self._bar.reason:
             label += f" ({t(f'reason.{self._bar.reason}')})"
         panel.append(label + "\n", style="bold")
+        # The keys bound now (the agent may have remapped them in settings).
+        keys = {"key": key_hint(self, "desk.toggle_ready"), "alt": key_hint(self, "desk.toggle_ready_alt")}
         if state == AgentState.NOT_READY:
-            panel.append(t("desk.hint_not_ready"))
+            panel.append(t("desk.hint_not_ready", **keys))
         elif state == AgentState.READY:
-            panel.append(t("desk.hint_ready"))
+            panel.append(t("desk.hint_ready", **keys))
         else:
             panel.append(t("desk.hint_other"))
+        if self._todo_count is not None:
+            key = self._todos_key()
+            if self._todo_count:
+                line = t("desk.todos", count=self._todo_count, key=key)
+                panel.append("\n" + line, style=status_style(self.app, "warn"))
+            else:
+                panel.append("\n" + t("desk.todos_none", key=key), style="dim")
         if not self._bar.online:
-            panel.append("\n" + t("desk.offline_hint"), style="bold red")
+            panel.append("\n" + t("desk.offline_hint"), style=status_style(self.app, "error"))
         self.query_one("#state-panel", Static).update(panel)
+
+    def _todos_key(self) -> str:
+        """The key that opens the to-dos (``ctrl+t``, or the agent's own)."""
+        from csdesk.screens.todos import todos_key
+
+        return todos_key(self)
+
+    # -- to-dos (operating guide §1.2) --------------------------------------
+
+    def on_screen_resume(self) -> None:
+        """Back on top (announcements acknowledged, a to-do closed): count again."""
+        self.recount_todos()
+
+    @work(exclusive=True, group="todo-count")
+    async def recount_todos(self) -> None:
+        """Count the to-dos from the local store (in a thread) and show the count."""
+        from csdesk.services.todos import load_todos
+
+        app: Any = self.app
+        session = app.session
+        if session is None or session.sync is None or session.store is None:
+            return
+        try:
+            count = len(await load_todos(session))
+        except Exception:
+            return  # the store closed (signing out): nothing to count
+        app.todo_count = count
+        if count != self._todo_count:
+            self._todo_count = count
+            self._show()
+
+    def on_desk_screen_collection_changed(self, message: CollectionChanged) -> None:
+        from csdesk.services.todos import TODO_COLLECTIONS
+
+        if message.name not in TODO_COLLECTIONS:
+            return
+        self.recount_todos()
+        for screen in self.app.screen_stack:
+            changed = getattr(screen, "todos_changed", None)
+            if changed is not None:
+                changed()
 
     # -- events from the session -------------------------------------------
 
@@ -142,7 +214,7 @@ class DeskScreen(Screen[None]):
         if status.online != self._bar.online:
             self.query_one(ActivityLog).add(
                 t("desk.log_online") if status.online else t("desk.log_offline"),
-                style="" if status.online else "bold red",
+                style="" if status.online else status_style(self.app, "error"),
             )
         self._bar = replace(
             self._bar, online=status.online, pending=status.pending, failed=status.failed
@@ -184,7 +256,7 @@ class DeskScreen(Screen[None]):
         except Exception as exc:
             message = describe_error(exc)
             self.notify(t("desk.state_failed", error=message), severity="error", markup=False)
-            self.query_one(ActivityLog).add(t("desk.state_failed", error=message), style="bold red")
+            self.query_one(ActivityLog).add(t("desk.state_failed", error=message), style=status_style(self.app, "error"))
         finally:
             self._busy = False
 
@@ -210,8 +282,14 @@ class DeskScreen(Screen[None]):
 
     def palette_commands(self) -> Iterable[SystemCommand]:
         """Desk entries of the command palette."""
-        yield SystemCommand(t("cmd.toggle_ready"), t("cmd.toggle_ready.help"), self.action_toggle_ready)
-        yield SystemCommand(t("cmd.announcements"), t("cmd.announcements.help"), self.action_announcements)
+        yield SystemCommand(
+            t("cmd.toggle_ready"), t("cmd.toggle_ready.help", key=key_hint(self, "desk.toggle_ready")),
+            self.action_toggle_ready,
+        )
+        yield SystemCommand(
+            t("cmd.announcements"), t("cmd.announcements.help", key=key_hint(self, "desk.announcements")),
+            self.action_announcements,
+        )
         yield SystemCommand(t("cmd.change_password"), t("cmd.change_password.help"), self.action_change_password)
         if self._bar.failed:
             yield SystemCommand(t("cmd.retry_failed"), t("cmd.retry_failed.help"), self.action_retry_failed)

@@ -5,7 +5,9 @@ desk shows through) with the agent ID, a password field and one message line.
 The app pushes it after N idle minutes or on ctrl+l and keeps running under
 it (push loop, event stream). Unlocking calls ``POST /auth/reauth`` through
 ``DeskSession.unlock``. While it is up the app holds back any other screen
-(see ``CsdeskApp.push_screen``).
+(see ``CsdeskApp.push_screen``) and every notification (``CsdeskApp.notify``:
+a toast may name a customer); both come up after the unlock. The screen's
+own toast area is hidden as well (``lock.tcss``).
 
 Hook for contact offers (issue #4): :meth:`LockScreen.show_offer_waiting`
 shows or hides a line saying a contact is waiting, so an offer rings
@@ -25,7 +27,9 @@ from textual.widgets import Input, Static
 
 from csdesk.domain.text import clean_text
 from csdesk.i18n import t
+from csdesk.themes import status_style
 from csdesk.widgets.bindings import translate_bindings
+from csdesk.widgets.form_screen import FormInput
 from csdesk.widgets.texts import apply_texts
 
 #: Longest password sent (``ReauthRequest.password``), characters.
@@ -77,7 +81,7 @@ class LockScreen(Screen[bool]):
                 yield Static(id="title")
                 yield Static(Text(self.employee_id, style="bold"), id="agent")
                 yield Static(id="label-password")
-                yield Input(password=True, id="password", max_length=MAX_PASSWORD_CHARS)
+                yield FormInput(password=True, id="password", max_length=MAX_PASSWORD_CHARS)
                 yield Static("", id="error")
                 yield Static("", id="offer")
 
@@ -120,7 +124,8 @@ class LockScreen(Screen[bool]):
 
     # -- unlock ----------------------------------------------------------------
 
-    def _error(self, message: str, style: str = "bold red") -> None:
+    def _error(self, message: str, style: str | None = None) -> None:
+        style = status_style(self.app, "error") if style is None else style
         self.query_one("#error", Static).update(Text(message, style=style))
 
     @on(Input.Submitted, "#password")

@@ -10,13 +10,13 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.events import Resize
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from csdesk import __version__
 from csdesk.i18n import t
 from csdesk.services.preflight import terminal_too_small
-from csdesk.widgets.bindings import translate_bindings
+from csdesk.widgets.bindings import key_hint, translate_bindings
+from csdesk.widgets.form_screen import FormInput, FormScreen
 from csdesk.widgets.texts import apply_texts
 
 
@@ -24,8 +24,8 @@ from csdesk.widgets.texts import apply_texts
 MAX_PASSWORD_CHARS = 1024
 
 
-class LoginScreen(Screen[None]):
-    """Employee ID + password; Enter moves on, then signs in."""
+class LoginScreen(FormScreen[None]):
+    """Employee ID + password; Enter (or Tab) moves on at once, then Enter signs in."""
 
     CSS_PATH = "login.tcss"
     BINDINGS = [
@@ -48,9 +48,9 @@ class LoginScreen(Screen[None]):
             with Vertical(id="login-box"):
                 yield Static(id="title")
                 yield Label(id="label-employee-id", classes="field-label")
-                yield Input(id="employee-id")
+                yield FormInput(id="employee-id")
                 yield Label(id="label-password", classes="field-label")
-                yield Input(password=True, id="password")
+                yield FormInput(password=True, id="password")
                 yield Button("", variant="primary", id="submit")
                 yield Static("", id="error")
         yield Static("", id="preflight")
@@ -80,7 +80,7 @@ class LoginScreen(Screen[None]):
 
     def palette_commands(self) -> Iterable[SystemCommand]:
         """Login entries of the command palette."""
-        yield SystemCommand(t("cmd.recheck"), t("cmd.recheck.help"), self.action_preflight)
+        yield SystemCommand(t("cmd.recheck"), t("cmd.recheck.help", key=key_hint(self, "login.recheck")), self.action_preflight)
 
     # -- pre-flight --------------------------------------------------------
 
@@ -109,14 +109,14 @@ class LoginScreen(Screen[None]):
         result = await session.preflight()
         line = Text()
         if not result.reachable:
-            line.append(t("preflight.unreachable"), style="bold red")
+            line.append(t("preflight.unreachable", key=key_hint(self, "login.recheck")), style="bold red")
         else:
             line.append(t("preflight.backend_ok"), style="green")
             line.append(" · ")
             if result.skew_warning:
-                line.append(t("preflight.skew_bad", skew=f"{result.skew:+.0f}"), style="bold yellow")
+                line.append(t("preflight.skew_bad", skew=result.skew_text), style="bold yellow")
             else:
-                line.append(t("preflight.skew_ok", skew=f"{result.skew:+.1f}"), style="green")
+                line.append(t("preflight.skew_ok", skew=result.skew_text), style="green")
         self._backend_line = line
         self._render_preflight()
 
@@ -130,9 +130,9 @@ class LoginScreen(Screen[None]):
             self.set_focus(password)
             self._error("")
             return
-        # Keys typed before this Enter may still sit in the field's queue:
-        # submit from that queue, after them.
-        password.call_later(self._submit)
+        # Keys typed before this Enter may still sit in the fields' queues:
+        # submit after them.
+        self.after_queued_keys(self._submit)
 
     @on(Button.Pressed, "#submit")
     def _submit(self) -> None:

@@ -13,7 +13,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 
 from csdesk.i18n import t
 from csdesk.screens.code_entry import CodeEntry
-from csdesk.widgets.bindings import translate_bindings
+from csdesk.widgets.bindings import key_hint, translate_bindings
 from csdesk.widgets.texts import apply_texts
 
 
@@ -58,9 +58,9 @@ class MfaScreen(CodeEntry, Screen[None]):
 
     def palette_commands(self) -> Iterable[SystemCommand]:
         """MFA entries of the command palette."""
-        yield SystemCommand(t("cmd.back_to_login"), t("cmd.back_to_login.help"), self.action_back)
+        yield SystemCommand(t("cmd.back_to_login"), t("cmd.back_to_login.help", key=key_hint(self, "mfa.back")), self.action_back)
         if self._sms_enabled():
-            yield SystemCommand(t("cmd.sms"), t("cmd.sms.help"), self.action_send_sms)
+            yield SystemCommand(t("cmd.sms"), t("cmd.sms.help", key=key_hint(self, "mfa.sms")), self.action_send_sms)
 
     def _sms_enabled(self) -> bool:
         challenge = self.app.get_session().challenge
@@ -108,7 +108,7 @@ class MfaScreen(CodeEntry, Screen[None]):
             self._busy = False
             self.query_one("#code", Input).value = ""
             self._error(
-                t("problem.invalid-sms-code")
+                t("problem.invalid-sms-code", key=key_hint(self, "mfa.sms"))
                 if self._method == "sms" and getattr(exc, "code", None) == "invalid-code"
                 else describe_error(exc)
             )

@@ -2,7 +2,13 @@
 or chosen by a signed-in agent from the palette.
 
 The rules show as a live checklist; the server enforces them all, including
-"not one of the last five", and its refusal is shown rule by rule.
+"not one of the last five", and its refusal is shown rule by rule until the
+password is edited.
+
+Layout: the fields, the button and the message line on the left, the
+checklist on the right, so that everything (a message of a few lines
+included) fits 80×24; on a smaller terminal the box scrolls, and a new
+message is scrolled into view.
 """
 
 from __future__ import annotations
@@ -11,17 +17,19 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import Screen
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from csdesk.domain.password_policy import DEFAULT_POLICY, PasswordPolicy
+from csdesk.glyphs import glyph
 from csdesk.i18n import t
+from csdesk.themes import status_style
 from csdesk.widgets.bindings import translate_bindings
+from csdesk.widgets.form_screen import FormInput, FormScreen
 from csdesk.widgets.password_checklist import PasswordChecklist
 
 
-class PasswordChangeScreen(Screen[bool]):
+class PasswordChangeScreen(FormScreen[bool]):
     """``signed_in=False``: the sign-in step (ticket); True: asks the current password too.
 
     Dismisses with True once the server accepted the new password, False on Esc.
@@ -47,17 +55,18 @@ class PasswordChangeScreen(Screen[bool]):
         with VerticalScroll(id="box"):
             yield Static(Text(t("password.title"), style="bold"), id="title")
             yield Static(t(self.reason), id="reason")
-            if self.signed_in:
-                yield Label(t("password.current"))
-                yield Input(password=True, id="current")
-            with Vertical(id="fields"):
-                yield Label(t("password.new"))
-                yield Input(password=True, id="new")
-                yield Label(t("password.again"))
-                yield Input(password=True, id="again")
-            yield PasswordChecklist(self.policy, id="checklist")
-            yield Button(t("password.submit"), variant="primary", id="submit")
-            yield Static("", id="error")
+            with Horizontal(id="columns"):
+                with Vertical(id="fields"):
+                    if self.signed_in:
+                        yield Label(t("password.current"))
+                        yield FormInput(password=True, id="current")
+                    yield Label(t("password.new"))
+                    yield FormInput(password=True, id="new")
+                    yield Label(t("password.again"))
+                    yield FormInput(password=True, id="again")
+                    yield Button(t("password.submit"), variant="primary", id="submit")
+                    yield Static("", id="error")
+                yield PasswordChecklist(self.policy, id="checklist")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -82,9 +91,13 @@ class PasswordChangeScreen(Screen[bool]):
     @on(Input.Changed)
     def _redraw(self) -> bool:
         checklist = self.query_one(PasswordChecklist)
-        return checklist.update_for(
+        refused = bool(checklist.server_failures)
+        ok = checklist.update_for(
             self.query_one("#new", Input).value, self.query_one("#again", Input).value, self._employee_id()
         )
+        if refused and not checklist.server_failures and not self._busy:
+            self._error("")  # the refusal was about the password before this edit
+        return ok
 
     def action_enter(self) -> None:
         """Enter: next field at once; in the last field (or the button), save."""
@@ -94,9 +107,8 @@ class PasswordChangeScreen(Screen[bool]):
         if name in order and order.index(name) + 1 < len(order):
             self.set_focus(self.query_one(f"#{order[order.index(name) + 1]}", Input))
             return
-        # Keys typed before this Enter may still sit in the field's queue.
-        target = focused if focused is not None else self
-        target.call_later(self._submit)
+        # Keys typed before this Enter may still sit in the fields' queues.
+        self.after_queued_keys(self._submit)
 
     @on(Button.Pressed, "#submit")
     def _submit(self) -> None:
@@ -109,8 +121,12 @@ class PasswordChangeScreen(Screen[bool]):
             self._error(t("password.saving"), style="dim")
             self._save()
 
-    def _error(self, message: str, style: str = "bold red") -> None:
-        self.query_one("#error", Static).update(Text(message, style=style))
+    def _error(self, message: str, style: str | None = None) -> None:
+        """Show ``message`` under the button (in view, should the box scroll)."""
+        line = self.query_one("#error", Static)
+        line.update(Text(message, style=status_style(self.app, "error") if style is None else style))
+        if message:
+            line.call_after_refresh(line.scroll_visible, animate=False)
 
     @work(exclusive=True, group="password")
     async def _save(self) -> None:
@@ -129,9 +145,9 @@ class PasswordChangeScreen(Screen[bool]):
             self._busy = False
             if exc.code == "password-policy":
                 rules = {str(e.get("rule")) for e in exc.problem.errors or [] if e.get("rule")}
-                self.query_one(PasswordChecklist).mark_server_failures(rules)
+                self.query_one(PasswordChecklist).mark_server_failures(rules, password=new)
                 self._redraw()
-                self._error(t("password.refused"))
+                self._error(t("password.refused", mark=glyph("✗")))
             else:
                 self._error(describe_error(exc))
             return

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from csdesk.i18n import current_language, t
-from csdesk.widgets.bindings import translate_bindings
+from csdesk.widgets.bindings import key_hint, translate_bindings
 
 
 class ReleaseNotesScreen(ModalScreen[None]):
@@ -40,7 +40,7 @@ class ReleaseNotesScreen(ModalScreen[None]):
             yield Static(Text(t("release_notes.title"), style="bold"))
             with VerticalScroll(id="notes"):
                 yield Static(text)
-            yield Static(Text(t("release_notes.close_hint"), style="dim"))
+            yield Static(Text(t("release_notes.close_hint", keys=key_hint(self, "release_notes.close")), style="dim"))
 
     def action_close(self) -> None:
         """Close the notes."""

@@ -4,6 +4,12 @@ Theme, language, new-offer alert, idle-lock minutes, quick-phrase list key,
 and the key of every binding by its id. Each change is applied at once and
 saved through ``CsdeskApp.change_settings`` (local store first, then the
 outbox to ``PUT /me/settings``), so it follows the agent to another terminal.
+The command palette's "Theme" list (:func:`theme_commands`) saves through
+the same call.
+
+The idle lock offers 1..the bank's maximum (``GET /auth/desk-policy``,
+``CsdeskApp.max_idle_lock_minutes``), shown beside the list; a longer value
+is refused with a message (:meth:`SettingsScreen.set_idle_minutes`).
 
 Keyboard: Tab / shift+Tab between controls; Enter or ↓ opens a choice list;
 in the key table Enter asks for the new key and Delete goes back to the
@@ -16,11 +22,14 @@ import importlib
 import pkgutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.command import SimpleCommand
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Label, Select, Static
@@ -29,6 +38,9 @@ from csdesk.domain import desk_settings as ds
 from csdesk.i18n import current_language, t
 from csdesk.widgets.bindings import translate_bindings
 from csdesk.widgets.texts import apply_texts
+
+if TYPE_CHECKING:
+    from csdesk.app import CsdeskApp
 
 #: Binding ids that are not offered for remapping (Enter on the login form
 #: moves focus before the next typed key: it must stay Enter).
@@ -126,6 +138,40 @@ def find_conflict(
     return None
 
 
+def choose_theme(app: CsdeskApp, name: str) -> None:
+    """Make ``name`` (one of ``desk_settings.THEMES``) the agent's theme: applied
+    now and saved like every settings change (``CsdeskApp.change_settings``:
+    local store, then the outbox). Choosing the current theme saves nothing.
+    Raises ``ValueError`` for a name outside ``THEMES``."""
+    if name not in ds.THEMES:
+        raise ValueError(f"unknown theme {name!r}")
+    if app.desk_settings.theme != name:
+        app.change_settings({ds.THEME: name})
+
+
+def theme_commands(app: CsdeskApp) -> list[SimpleCommand]:
+    """The command palette's theme list: the desk's four themes (translated
+    names, in ``desk_settings.THEMES`` order; the current one says so), each
+    calling :func:`choose_theme`."""
+    current = app.desk_settings.theme
+    return [
+        SimpleCommand(
+            t(f"settings.theme.{name}"),
+            partial(choose_theme, app, name),
+            t("cmd.theme.current") if name == current else None,
+        )
+        for name in ds.THEMES
+    ]
+
+
+#: Message id of each reason :func:`desk_settings.idle_minutes_problem` gives.
+_IDLE_PROBLEMS = {
+    "not-whole-minutes": "settings.idle_not_whole",
+    "below-one": "settings.idle_below_one",
+    "above-maximum": "settings.idle_above_max",
+}
+
+
 class SettingsScreen(Screen[None]):
     """The agent's personal settings; every change is saved at once."""
 
@@ -149,6 +195,8 @@ class SettingsScreen(Screen[None]):
         super().__init__()
         translate_bindings(self)
         self.catalogue = binding_catalogue()
+        #: The bank's maximum the idle list was last built for.
+        self._idle_maximum = 0
 
     # -- layout ------------------------------------------------------------
 
@@ -177,6 +225,7 @@ class SettingsScreen(Screen[None]):
                     self._idle_options(), id="idle", allow_blank=False, compact=True,
                     value=settings.idle_lock_minutes,
                 )
+                yield Label(id="idle-max", classes="hint")
             with Horizontal(classes="row"):
                 yield Label(id="label-phrase-key", classes="label")
                 yield Button("", id="phrase-key", compact=True)
@@ -197,12 +246,25 @@ class SettingsScreen(Screen[None]):
     def _alert_options() -> list[tuple[str, str]]:
         return [(t(f"settings.alert.{name}"), name) for name in ds.OFFER_ALERTS]
 
-    @staticmethod
-    def _idle_options() -> list[tuple[str, int]]:
-        return [(str(n), n) for n in range(1, ds.MAX_IDLE_LOCK_MINUTES + 1)]
+    def _idle_options(self) -> list[tuple[str, int]]:
+        self._idle_maximum = self.app.max_idle_lock_minutes
+        return [(str(n), n) for n in range(1, self._idle_maximum + 1)]
+
+    def _show_idle(self) -> None:
+        """The idle list up to the bank's maximum, its hint, and the applied value."""
+        maximum = self.app.max_idle_lock_minutes
+        self.query_one("#idle-max", Label).update(t("settings.idle_max", maximum=maximum))
+        select = self.query_one("#idle", Select)
+        value = self.app.desk_settings.idle_lock_minutes
+        with self.prevent(Select.Changed):
+            if self._idle_maximum != maximum:
+                select.set_options(self._idle_options())
+            if select.value != value:
+                select.value = value
 
     def on_mount(self) -> None:
         apply_texts(self, self.TEXTS)
+        self._show_idle()
         self._fill_keys()
         self._show_phrase_key()
         self.query_one("#theme", Select).focus()
@@ -220,6 +282,7 @@ class SettingsScreen(Screen[None]):
             with self.prevent(Select.Changed):
                 select.set_options(options)
                 select.value = value
+        self._show_idle()
         self._fill_keys()
         self._show_phrase_key()
 
@@ -230,13 +293,13 @@ class SettingsScreen(Screen[None]):
             "#theme": settings.theme,
             "#language": settings.language or current_language(),
             "#offer-alert": settings.offer_alert,
-            "#idle": settings.idle_lock_minutes,
         }
         with self.prevent(Select.Changed):
             for select_id, value in values.items():
                 select = self.query_one(select_id, Select)
                 if select.value != value:
                     select.value = value
+        self._show_idle()
         self._fill_keys()
         self._show_phrase_key()
 
@@ -284,6 +347,9 @@ class SettingsScreen(Screen[None]):
         name = fields.get(event.select.id or "")
         if name is None or event.value is Select.BLANK:
             return
+        if name == ds.IDLE_LOCK_MINUTES:
+            self.set_idle_minutes(event.value)
+            return
         settings = self.app.desk_settings
         current = {
             ds.THEME: settings.theme,
@@ -295,6 +361,27 @@ class SettingsScreen(Screen[None]):
             return
         self.app.change_settings({name: event.value})
         self._status(t("settings.saved"), style="green")
+
+    def set_idle_minutes(self, minutes: object) -> bool:
+        """Make ``minutes`` (whole minutes) the idle lock, within 1..the bank's maximum.
+
+        The one way this screen changes the idle lock (the list calls it). A
+        value outside (e.g. 12 when the backend's desk policy allows 10) is
+        refused: the status line says why and what the maximum is, the list
+        keeps the current value, and nothing is saved. Returns True when the
+        value is allowed (saved, or already the current one), else False.
+        """
+        maximum = self.app.max_idle_lock_minutes
+        problem = ds.idle_minutes_problem(minutes, maximum)
+        if problem is not None:
+            message = t(_IDLE_PROBLEMS[problem], minutes=minutes, maximum=maximum)
+            self._status(message, style="bold red")
+            self._show_idle()
+            return False
+        if minutes != self.app.desk_settings.idle_lock_minutes:
+            self.app.change_settings({ds.IDLE_LOCK_MINUTES: minutes})
+            self._status(t("settings.saved"), style="green")
+        return True
 
     @on(DataTable.RowSelected, "#keys")
     def _row_selected(self, event: DataTable.RowSelected) -> None:

@@ -68,17 +68,58 @@ def add_agent(
     """Create an agent with a generated temporary password; return ``(employee_id, password)``.
 
     The password meets the server's policy, must be changed at the first
-    sign-in, and TOTP is left for the agent to enrol then. Raises
-    ``ValueError`` for an invalid or duplicate ID or an empty name/team.
+    sign-in, and TOTP is left for the agent to enrol then. The new account
+    starts with a clear lockout record: failed sign-ins typed with this ID
+    before it existed (unknown IDs lock like real ones, see
+    :mod:`csdesk.server.lockout`) are forgotten; :func:`add_agent_report`
+    says whether there were any. Raises ``ValueError`` for an invalid or
+    duplicate ID or an empty name/team.
+    """
+    report = add_agent_report(ctx, employee_id, name=name, team=team, phone=phone, actor=actor)
+    return report.employee_id, report.password
+
+
+@dataclass(frozen=True)
+class AddedAgent:
+    """What :func:`add_agent_report` did.
+
+    ``employee_id`` is the normalised ID; ``password`` the one-time temporary
+    password (shown once, stored only hashed); ``cleared_lockout`` whether a
+    lockout record of this ID (failed sign-ins before the account existed)
+    was removed, and ``was_locked`` whether that record was an active lock.
+    """
+
+    employee_id: str
+    password: str
+    cleared_lockout: bool
+    was_locked: bool
+
+
+def add_agent_report(
+    ctx: ServerContext,
+    employee_id: str,
+    *,
+    name: str,
+    team: str,
+    phone: str | None = None,
+    actor: str = "admin",
+) -> AddedAgent:
+    """:func:`add_agent`, returning an :class:`AddedAgent` with what happened to the lockout.
+
+    Raises ``ValueError`` for an invalid or duplicate ID or an empty name/team.
     """
     agent_id = normalize_employee_id(employee_id)
     password = temporary_password(ctx.settings.password_policy, agent_id)
     create_agent(
         ctx, agent_id, name=name, team=team, password=password, temporary=True, phone=phone
     )
+    now = utcnow()
     with ctx.db.write() as session:
-        audit(session, agent_id=agent_id, type="admin", detail=f"agent-add by {actor}")
-    return agent_id, password
+        was_locked = lockout.locked_until(session, agent_id, now) is not None
+        cleared = lockout.unlock(session, agent_id)
+        detail = f"agent-add by {actor}" + ("; earlier lockout record cleared" if cleared else "")
+        audit(session, agent_id=agent_id, type="admin", detail=detail)
+    return AddedAgent(agent_id, password, cleared_lockout=cleared, was_locked=was_locked)
 
 
 def reset_password(ctx: ServerContext, employee_id: str, *, actor: str = "admin") -> str:
@@ -123,20 +164,57 @@ def reset_mfa(ctx: ServerContext, employee_id: str, *, actor: str = "admin") -> 
         audit(session, agent_id=agent_id, type="admin", detail=f"reset-mfa by {actor}")
 
 
-def unlock_agent(ctx: ServerContext, employee_id: str, *, actor: str = "admin") -> bool:
-    """Lift a lockout and forget the failed passwords; return whether the agent was locked.
+@dataclass(frozen=True)
+class UnlockResult:
+    """What :func:`unlock_agent_report` did.
 
-    Raises :class:`AgentNotFoundError`.
+    ``key`` is the lockout key that was cleared (the normalised employee ID,
+    or the NFKC upper-case form of a malformed one: :func:`lockout.guard_key`);
+    ``was_locked`` whether it was locked at that moment; ``had_failures``
+    whether any counter (locked or not) was removed; ``known`` whether an
+    agent has this employee ID.
     """
-    agent_id = _agent_id(employee_id)
+
+    key: str
+    was_locked: bool
+    had_failures: bool
+    known: bool
+
+
+def unlock_agent_report(
+    ctx: ServerContext, employee_id: str, *, actor: str = "admin"
+) -> UnlockResult:
+    """Lift the lockout of ``employee_id`` and forget its failed passwords, agent or not.
+
+    The lockout counter is kept per typed ID whether or not an agent has it
+    (so unknown IDs are answered like real ones), hence this clears it for
+    any ID: an unknown one (someone guessing, or an account about to be
+    created) as well as a real agent's. Audited as an ``admin`` event (with
+    ``agent_id=None`` for an unknown ID). Raises ``ValueError`` for an empty ID.
+    """
+    key = lockout.guard_key(employee_id)
+    if not key:
+        raise ValueError("the employee ID is empty")
     now = utcnow()
     with ctx.db.write() as session:
-        if session.get(Agent, agent_id) is None:
-            raise AgentNotFoundError(f"no agent {agent_id}")
-        was_locked = lockout.locked_until(session, agent_id, now) is not None
-        lockout.unlock(session, agent_id)
-        audit(session, agent_id=agent_id, type="admin", detail=f"unlock by {actor}")
-    return was_locked
+        known = session.get(Agent, key) is not None
+        was_locked = lockout.locked_until(session, key, now) is not None
+        had_failures = lockout.unlock(session, key)
+        if known:
+            audit(session, agent_id=key, type="admin", detail=f"unlock by {actor}")
+        else:
+            audit(session, agent_id=None, type="admin", detail=f"unlock {key} (no agent) by {actor}")
+    return UnlockResult(key=key, was_locked=was_locked, had_failures=had_failures, known=known)
+
+
+def unlock_agent(ctx: ServerContext, employee_id: str, *, actor: str = "admin") -> bool:
+    """Lift a lockout and forget the failed passwords; return whether the ID was locked.
+
+    Works for any employee ID, whether or not an agent has it (see
+    :func:`unlock_agent_report`, which also says which). Raises
+    ``ValueError`` for an empty ID.
+    """
+    return unlock_agent_report(ctx, employee_id, actor=actor).was_locked
 
 
 def list_agents(ctx: ServerContext) -> list[AgentSummary]:

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from csdesk.server.db import utcnow
 from csdesk.server.models import Change
 
-#: Collections served by ``/sync``.
-COLLECTIONS = frozenset({"announcements", "settings"})
+#: Collections served by ``/sync``. ``work_orders`` and ``callbacks`` rows
+#: always name their agent (assignee / owner): nobody else sees them.
+COLLECTIONS = frozenset({"announcements", "settings", "work_orders", "callbacks"})
 
 
 def record_change(

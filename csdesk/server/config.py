@@ -52,6 +52,14 @@ class ServerSettings:
     - ``sms_max_sends``: SMS codes one MFA ticket may ask for (3).
     - ``sms_log_path``: file the demo SMS sender appends to; ``None`` means
       ``sms.log`` beside the database (:attr:`sms_log_file`).
+
+    Bank policy for the desk (``GET /auth/desk-policy``):
+
+    - ``max_idle_lock_minutes``: the longest idle lock an agent may choose,
+      whole minutes (15). Published to the client, which offers 1..this and
+      applies a stored longer value as this; ``PUT /me/settings`` stores an
+      ``idle_lock_minutes`` above it as this maximum. At least 1
+      (``ValueError`` otherwise).
     """
 
     db_path: Path
@@ -74,6 +82,12 @@ class ServerSettings:
     sms_code_ttl: int = 300
     sms_max_sends: int = 3
     sms_log_path: Path | None = None
+    max_idle_lock_minutes: int = 15
+
+    def __post_init__(self) -> None:
+        minutes = self.max_idle_lock_minutes
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 1:
+            raise ValueError(f"max_idle_lock_minutes must be a whole number >= 1, not {minutes!r}")
 
     @property
     def sms_log_file(self) -> Path:

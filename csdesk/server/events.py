@@ -3,11 +3,19 @@
 An event is first a row of the ``events`` table (so ``Last-Event-ID`` resume
 works and a restart loses nothing), then a wake-up of the streams waiting in
 this process. Streams always read the events from the database; the wake-up
-only tells them when to look. Other processes (replicas) are not woken: their
-streams find new rows at the next heartbeat at the latest.
+only tells them when to look.
+
+Events written by another process (``csdesk admin announce`` on the
+database file, or another replica sharing one PostgreSQL database, DESIGN
+§9) cannot wake this process's streams directly. So while any stream is
+open, the :class:`EventHub` polls the newest event id (``max(events.id)``,
+a primary-key lookup) every :data:`POLL_INTERVAL` seconds in a background
+thread and wakes the streams when it grew: such an event reaches the
+agents within about that interval instead of the next heartbeat.
 
 Wire format (WHATWG HTML §9.2, "Server-sent events"): ``id`` = the row id as a
-string, ``event`` = the type (``state``, ``announcement``, ``settings``),
+string, ``event`` = the type (``state``, ``announcement``, ``settings``,
+``work_order``, ``callback``),
 ``data`` = one JSON object on one line.
 """
 
@@ -16,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -29,11 +38,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from csdesk.server.db import utcnow
 from csdesk.server.models import EventRow
 
+_log = logging.getLogger(__name__)
+
 #: Event types sent on the stream.
-EVENT_TYPES = frozenset({"state", "announcement", "settings"})
+EVENT_TYPES = frozenset({"state", "announcement", "settings", "work_order", "callback"})
 
 #: Events read from the database per query while replaying.
 REPLAY_BATCH = 200
+
+#: Seconds between two looks for events committed by other processes (while a stream is open).
+POLL_INTERVAL = 2.0
 
 _PUBLISHED = "csdesk_events_published"
 
@@ -77,18 +91,37 @@ class EventHub:
     Thread-safe: :meth:`notify` and :meth:`close` may be called from any
     thread (sync endpoints run in a thread pool). Waiters are held weakly, so
     a stream that never started leaves nothing behind.
+
+    Events committed by other processes: once :meth:`watch` has given the hub
+    the database's sessions, the first :meth:`subscribe` starts a daemon
+    thread that reads the newest event id every ``poll_interval`` seconds
+    (default :data:`POLL_INTERVAL`; set it before the first stream opens)
+    and calls :meth:`notify` when it grew. Processes that never serve a
+    stream (``csdesk admin``) never start it; :meth:`close` stops it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, poll_interval: float = POLL_INTERVAL) -> None:
         self._lock = threading.Lock()
         self._waiters: weakref.WeakSet[_Waiter] = weakref.WeakSet()
         self.closed = False
+        #: Seconds between two polls for events written by other processes.
+        self.poll_interval = poll_interval
+        self._sessions: sessionmaker[Session] | None = None
+        self._poller: threading.Thread | None = None
+        self._stop_polling = threading.Event()
+        #: Newest event id seen by the poller (``None`` before its first look).
+        self.seen_event_id: int | None = None
 
     def subscribe(self) -> _Waiter:
-        """A new waiter on the running event loop; it is woken by :meth:`notify`."""
+        """A new waiter on the running event loop; it is woken by :meth:`notify`.
+
+        Starts the poller for other processes' events on first use (see the
+        class docstring).
+        """
         waiter = _Waiter()
         with self._lock:
             self._waiters.add(waiter)
+        self._start_polling()
         if self.closed:
             waiter.wake()
         return waiter
@@ -101,12 +134,20 @@ class EventHub:
             waiter.wake()
 
     def close(self) -> None:
-        """End every stream (server shutdown); later streams end at once."""
+        """End every stream (server shutdown) and stop the poller; later streams end at once."""
         self.closed = True
+        self._stop_polling.set()
         self.notify()
+        poller = self._poller
+        if poller is not None and poller is not threading.current_thread():
+            poller.join(timeout=max(1.0, self.poll_interval))
 
     def watch(self, sessions: sessionmaker[Session]) -> None:
-        """Call :meth:`notify` after each commit of a session from ``sessions`` that published."""
+        """Call :meth:`notify` after each commit of a session from ``sessions`` that published.
+
+        ``sessions`` is also what the poller reads the newest event id with.
+        """
+        self._sessions = sessions
 
         def after_commit(session: Session) -> None:
             if session.info.pop(_PUBLISHED, False):
@@ -117,6 +158,43 @@ class EventHub:
 
         sa_event.listen(sessions, "after_commit", after_commit)
         sa_event.listen(sessions, "after_soft_rollback", lambda s, _t: after_rollback(s))
+
+    # -- events committed by other processes ---------------------------------
+
+    def _start_polling(self) -> None:
+        with self._lock:
+            if self._poller is not None or self._sessions is None or self.closed:
+                return
+            self._poller = threading.Thread(
+                target=self._poll_loop, name="csdesk-event-poller", daemon=True
+            )
+        self._poller.start()
+
+    def poll_once(self) -> bool:
+        """Look at the newest event id once; wake the streams and return True when it changed.
+
+        The first look also wakes them (an event may have landed between a
+        stream's start and this look; a needless wake-up costs one query). A
+        smaller id than before (the database was replaced) also wakes.
+        Raises what the database raises; without :meth:`watch` returns False.
+        """
+        if self._sessions is None:
+            return False
+        with self._sessions() as session:
+            newest = last_event_id(session)
+        previous, self.seen_event_id = self.seen_event_id, newest
+        if previous == newest:
+            return False
+        self.notify()
+        return True
+
+    def _poll_loop(self) -> None:
+        while not self._stop_polling.is_set():
+            try:
+                self.poll_once()
+            except Exception:  # database busy, closing, or briefly unreachable: look again later
+                _log.debug("event poll failed", exc_info=True)
+            self._stop_polling.wait(self.poll_interval)
 
 
 def _visible_to(agent_id: str) -> Any:

@@ -317,3 +317,54 @@ class AuditEvent(Base):
     type: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str | None] = mapped_column(Text, default=None)
     at: Mapped[datetime]
+
+
+class WorkOrder(Base):
+    """A work order or complaint (operating guide §2.4, §3.2; issue #6 builds on it).
+
+    ``number`` is the human reference ``WO-YYYYMMDD-NNNN`` (UTC date of
+    creation, then a 4-digit sequence within that day). ``kind`` is
+    ``work_order`` or ``complaint``; ``status`` one of ``open``,
+    ``in_progress``, ``resolved``, ``closed``. ``assignee_id`` is the agent
+    whose queue holds it; ``due_at`` its deadline (UTC). ``version`` starts at
+    1 and goes up with every change (optimistic concurrency, design §4).
+    ``title`` is free text typed by people: untrusted when shown.
+    """
+
+    __tablename__ = "work_orders"
+    __table_args__ = (Index("ix_work_orders_assignee", "assignee_id", "status", "due_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(256))
+    status: Mapped[str] = mapped_column(String(16))
+    assignee_id: Mapped[str] = mapped_column(ForeignKey("agents.employee_id"))
+    due_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Callback(Base):
+    """A callback the agent promised a customer (operating guide §1.2 to-dos, §2.4).
+
+    ``customer_name`` and ``phone_masked`` are stored masked (design §8: the
+    full number never reaches an agent's terminal), e.g. ``王*`` and
+    ``138****5678``. ``scheduled_at`` is UTC; ``status`` one of
+    ``scheduled``, ``done``, ``cancelled``; ``version`` as for work orders.
+    """
+
+    __tablename__ = "callbacks"
+    __table_args__ = (Index("ix_callbacks_agent", "agent_id", "status", "scheduled_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.employee_id"))
+    customer_name: Mapped[str] = mapped_column(String(128))
+    phone_masked: Mapped[str] = mapped_column(String(32))
+    scheduled_at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)

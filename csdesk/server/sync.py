@@ -9,6 +9,7 @@ from csdesk.server.agent_settings import SETTINGS_ITEM_ID, get_settings
 from csdesk.server.announcements import announcement_docs
 from csdesk.server.changes import COLLECTIONS, changes_after
 from csdesk.server.problems import ProblemError
+from csdesk.server.work_items import CALLBACKS, WORK_ORDERS, callback_docs, work_order_docs
 
 #: Default and largest page size (rows of the change log).
 DEFAULT_LIMIT = 500
@@ -37,7 +38,10 @@ def sync_page(session: Session, collection: str, agent_id: str, since: int, limi
 
     Items are full documents with an ``id``: for ``announcements`` the fields
     of ``schemas.Announcement`` (with this agent's ack); for ``settings`` one
-    item ``{"id": "settings", "data", "version", "updated_at"}``. Raises
+    item ``{"id": "settings", "data", "version", "updated_at"}``; for
+    ``work_orders`` / ``callbacks`` the fields of ``schemas.WorkOrder`` /
+    ``schemas.Callback``, only rows assigned to / owned by ``agent_id`` (a
+    row that is not, or no longer, is reported deleted). Raises
     :class:`ProblemError` ``not-found`` (404) for an unknown collection.
     """
     if collection not in COLLECTIONS:
@@ -45,8 +49,13 @@ def sync_page(session: Session, collection: str, agent_id: str, since: int, limi
     batch = changes_after(session, collection, agent_id, since, limit)
     items: list[dict[str, object]] = []
     deleted = list(batch.deleted)
-    if collection == "announcements":
-        docs = announcement_docs(session, agent_id, batch.changed)
+    if collection in ("announcements", WORK_ORDERS, CALLBACKS):
+        docs_of = {
+            "announcements": announcement_docs,
+            WORK_ORDERS: work_order_docs,
+            CALLBACKS: callback_docs,
+        }[collection]
+        docs = docs_of(session, agent_id, batch.changed)
         for item_id in batch.changed:
             doc = docs.get(item_id)
             if doc is None:

@@ -35,6 +35,15 @@ class PreflightResult:
         """True when the clocks differ by more than :data:`MAX_SKEW` seconds."""
         return self.skew is not None and abs(self.skew) > MAX_SKEW
 
+    @property
+    def skew_text(self) -> str:
+        """The skew in whole seconds with a sign, ``"+0"`` within half a second.
+
+        Whole seconds are what matter against a 30 s TOTP step (RFC 6238);
+        tenths would flicker between ``-0.0`` and ``+0.0`` on a good clock.
+        """
+        return f"{round(self.skew or 0.0):+d}"
+
 
 def terminal_too_small(columns: int, rows: int) -> bool:
     """True under 80 columns or 24 rows (cells)."""

@@ -40,10 +40,11 @@ from csdesk.store.errors import StoreLockedError
 
 _COLLECTION_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
+#: Re-exported: the rule lives in the domain (the to-dos use it too).
+is_unread = schemas.is_unread
 
-def is_unread(ann: schemas.Announcement) -> bool:
-    """True until the agent acknowledged this version (an update needs a new ack)."""
-    return ann.acknowledged_version is None or ann.acknowledged_version < ann.version
+#: Event types that mean "pull this collection" (work items, issue #3 to-dos).
+_PULL_ON_EVENT = {"work_order": "work_orders", "callback": "callbacks"}
 
 
 class DeskSession:
@@ -51,7 +52,8 @@ class DeskSession:
 
     Callbacks (all run in the event loop): ``on_state(AgentStateView)``,
     ``on_sync(SyncStatus)``, ``on_announcement(Announcement)``,
-    ``on_settings(dict)``, ``on_signed_out()`` (the server ended the session).
+    ``on_settings(dict)``, ``on_signed_out()`` (the server ended the session),
+    ``on_collection_changed(name)`` (a pull changed a local collection).
 
     ``secrets`` keeps the refresh token between runs (OS keyring, else
     memory); the app passes one store for the whole process so that its
@@ -88,6 +90,8 @@ class DeskSession:
         self._ticket: str | None = None
         #: What step 1 answered (password change needed, TOTP enrolled, methods).
         self.challenge: schemas.MfaChallenge | None = None
+        #: The bank's limits on personal settings (:meth:`load_desk_policy`).
+        self.desk_policy: schemas.DeskPolicyView | None = None
         #: Server clock minus local clock, seconds (from the last pre-flight).
         self.clock_skew = 0.0
         self._signing_out = False
@@ -96,6 +100,8 @@ class DeskSession:
         self.on_announcement: Callable[[schemas.Announcement], None] | None = None
         self.on_settings: Callable[[dict[str, Any]], None] | None = None
         self.on_signed_out: Callable[[], None] | None = None
+        #: Called (in the loop) with a collection name after a pull changed it.
+        self.on_collection_changed: Callable[[str], None] | None = None
 
     # -- before sign-in ------------------------------------------------------
 
@@ -149,7 +155,11 @@ class DeskSession:
         assert self.employee_id
         self.store = await asyncio.to_thread(self._open_and_check)
         self.sync = SyncService(
-            self.api, self.store, on_status=self._sync_status, on_back_online=self._kick_follower
+            self.api,
+            self.store,
+            on_status=self._sync_status,
+            on_change=self._collection_changed,
+            on_back_online=self._kick_follower,
         )
         return self.store
 
@@ -171,15 +181,53 @@ class DeskSession:
         if self.on_sync:
             self.on_sync(status)
 
+    def _collection_changed(self, collection: str) -> None:
+        if self.on_collection_changed:
+            self.on_collection_changed(collection)
+
     async def initial_sync(self) -> bool:
-        """Pull every collection once. Returns False (and keeps going) when offline."""
+        """Learn the bank's desk policy, then pull every collection once.
+
+        Returns False (and keeps going) when offline.
+        """
         assert self.sync
+        await self.load_desk_policy()
         try:
             await self.sync.pull_all()
         except ApiError:
             await self.sync.refresh_status()
             return False
         return True
+
+    async def load_desk_policy(self) -> schemas.DeskPolicyView | None:
+        """Fetch the bank's limits (``GET /auth/desk-policy``) into :attr:`desk_policy`.
+
+        The answer is kept in the agent's store (meta ``desk_policy``) so
+        that a desk entered while the backend is unreachable still uses the
+        last known limits; with neither, :attr:`desk_policy` stays None and
+        the client fallbacks apply. Never raises for backend faults.
+        """
+        assert self.sync and self.store
+        store = self.store
+        try:
+            policy: schemas.DeskPolicyView | None = await self.api.desk_policy()
+        except ApiError:
+            cached = await self.sync.io(store.get_meta, "desk_policy", None)
+            try:
+                policy = schemas.DeskPolicyView.model_validate(cached) if cached else None
+            except ValueError:
+                policy = None
+        else:
+            assert policy is not None
+            await self.sync.io(store.set_meta, "desk_policy", policy.model_dump(mode="json"))
+        if policy is not None:
+            self.desk_policy = policy
+        return self.desk_policy
+
+    @property
+    def max_idle_lock_minutes(self) -> int | None:
+        """The bank's longest idle lock in whole minutes, or None before it is known."""
+        return self.desk_policy.max_idle_lock_minutes if self.desk_policy else None
 
     def make_follower(self) -> EventFollower:
         """The event stream follower; the app runs :meth:`EventFollower.run` as a worker."""
@@ -242,6 +290,12 @@ class DeskSession:
                 pass
             if self.on_announcement:
                 self.on_announcement(ann)
+        elif event.type in _PULL_ON_EVENT and self.sync and self.store:
+            # Only a hint: pull this agent's copy (the pull reports the change).
+            try:
+                await self.sync.pull(_PULL_ON_EVENT[event.type])
+            except ApiError:
+                pass
         elif event.type == "settings" and self.sync and self.store:
             if await self.sync.io(self.sync.has_pending, "settings.update"):
                 return  # our own newer edit is queued; its result settles the version

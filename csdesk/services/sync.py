@@ -24,7 +24,7 @@ from csdesk.store.local import LocalStore
 from csdesk.store.outbox import Outbox, OutboxItem
 
 #: Collections pulled from ``GET /api/v1/sync/{collection}``.
-PULLED_COLLECTIONS: tuple[str, ...] = ("announcements", "settings")
+PULLED_COLLECTIONS: tuple[str, ...] = ("announcements", "settings", "work_orders", "callbacks")
 #: Local collection of acknowledgements made here (kept until the server shows them).
 LOCAL_ACKS = "acks"
 SETTINGS_COLLECTION = "settings"

@@ -1,4 +1,9 @@
-"""The desk header: agent, state, time in state, sync status (one line)."""
+"""The desk header: agent, state, time in state, sync status (one line).
+
+Nothing here is told by colour alone: the state is a word, online/offline
+a mark and a word, and their styles come from :func:`csdesk.themes.status_style`
+(bold / underline / reverse instead of colours under the monochrome theme).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,12 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from csdesk.domain.text import clean_text
+from csdesk.glyphs import glyph
 from csdesk.i18n import t
+from csdesk.themes import status_style
+
+#: Agent state → status role of its label.
+STATE_ROLES = {"ready": "ok", "not_ready": "warn", "offline": "error"}
 
 
 def format_duration(seconds: float) -> str:
@@ -52,6 +62,7 @@ class AgentBar(Static):
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.refresh)
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.refresh())
 
     def watch_info(self, _value: BarState) -> None:
         self.refresh()
@@ -65,17 +76,14 @@ class AgentBar(Static):
         label = t(f"state.{info.state}")
         if info.reason:
             label += f" ({t(f'reason.{info.reason}')})"
-        style = {"ready": "bold green", "not_ready": "bold yellow", "offline": "bold red"}.get(
-            info.state, "bold cyan"
-        )
-        text.append(label, style=style)
+        text.append(label, style=status_style(self.app, STATE_ROLES.get(info.state, "info")))
         text.append(f" {format_duration(time.time() - info.since)}")
         text.append(" │ ")
         if info.online:
-            text.append("● " + t("sync.online"), style="green")
+            text.append(glyph("●") + " " + t("sync.online"), style=status_style(self.app, "good"))
         else:
-            text.append("○ " + t("sync.offline"), style="bold red")
+            text.append(glyph("○") + " " + t("sync.offline"), style=status_style(self.app, "error"))
         text.append(" " + t("sync.pending", count=info.pending))
         if info.failed:
-            text.append(" " + t("sync.failed", count=info.failed), style="bold red")
+            text.append(" " + t("sync.failed", count=info.failed), style=status_style(self.app, "error"))
         return text

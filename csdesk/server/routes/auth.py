@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from csdesk.domain.schemas import (
+    DeskPolicyView,
     LoginRequest,
     MfaChallenge,
     MfaRequest,
@@ -43,6 +44,16 @@ def login(body: LoginRequest, ctx: Ctx) -> MfaChallenge:
 def password_policy(ctx: Ctx) -> PasswordPolicyView:
     """The password rules in force (no auth), for the live checklist (operating guide §1.3)."""
     return policy_view(ctx.settings.password_policy)
+
+
+@router.get("/desk-policy", response_model=DeskPolicyView)
+def desk_policy(ctx: Ctx) -> DeskPolicyView:
+    """The bank's limits on personal settings (no auth): ``max_idle_lock_minutes``.
+
+    ``ServerSettings.max_idle_lock_minutes`` (15 by default). ``PUT
+    /me/settings`` stores a longer ``idle_lock_minutes`` as this maximum.
+    """
+    return DeskPolicyView(max_idle_lock_minutes=ctx.settings.max_idle_lock_minutes)
 
 
 @router.post(

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from csdesk.domain.desk_settings import limit_idle_minutes
 from csdesk.domain.schemas import (
     AgentProfile,
     AgentSettings,
@@ -81,11 +82,16 @@ def write_settings(
 ) -> JSONResponse:
     """Save settings edited from ``base_version``; 409 ``version-conflict`` when stale.
 
-    With ``Idempotency-Key`` a repeat returns the first answer and saves nothing.
+    An ``idle_lock_minutes`` above the bank's maximum
+    (``ServerSettings.max_idle_lock_minutes``, ``GET /auth/desk-policy``) is
+    stored as the maximum (below 1: as 1); the answer and the ``settings``
+    event carry what was stored. With ``Idempotency-Key`` a repeat returns
+    the first answer and saves nothing.
     """
+    data = limit_idle_minutes(body.data, ctx.settings.max_idle_lock_minutes)
 
     def apply(session: Session) -> Outcome:
-        saved = save_settings(session, auth.agent_id, body.data, body.base_version)
+        saved = save_settings(session, auth.agent_id, data, body.base_version)
         return Outcome(200, saved.model_dump(mode="json"))
 
     outcome = run_idempotent(
