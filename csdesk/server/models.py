@@ -368,3 +368,88 @@ class Callback(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Customer(Base):
+    """A bank customer (demo data and the training simulator; issue #4).
+
+    Held in clear here because the backend checks verification answers
+    against it; only masked values ever leave the backend (design §8, see
+    ``csdesk.domain.masking``). ``cards`` is a list of
+    ``{"number": "6222…", "product": str, "status": "active"|"frozen"|"closed"}``.
+    ``security_answer_hash`` and ``transaction_password_hash`` are argon2
+    hashes (the answers are never stored in clear). ``risk_rating`` is the
+    customer's assessed investment risk tolerance, 1 (lowest) to 5.
+    """
+
+    __tablename__ = "customers"
+
+    customer_ref: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    segment: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[str] = mapped_column(String(32))
+    id_number: Mapped[str] = mapped_column(String(32))
+    cards: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    security_question: Mapped[str] = mapped_column(String(256))
+    security_answer_hash: Mapped[str] = mapped_column(String(256))
+    transaction_password_hash: Mapped[str] = mapped_column(String(256))
+    risk_rating: Mapped[int] = mapped_column(Integer, default=2)
+    sms_alerts: Mapped[bool] = mapped_column(Boolean, default=True)
+    possible_fraud: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class Contact(Base):
+    """One customer interaction on one channel, from queue to wrap-up (issue #4).
+
+    ``status`` is a :class:`csdesk.domain.contacts.ContactStatus` value;
+    ``queue_rank`` orders the queue (lower first; a contact put back after a
+    missed or declined offer gets a rank below every waiting one, so it is
+    next). Durations are seconds. ``verified_methods`` lists the
+    :class:`~csdesk.domain.contacts.VerificationMethod` values that passed.
+    ``simulated`` marks training-simulator customers; ``scenario`` names the
+    scenario they follow.
+    """
+
+    __tablename__ = "contacts"
+    __table_args__ = (Index("ix_contacts_queue", "status", "queue", "queue_rank"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    queue: Mapped[str] = mapped_column(String(64))
+    queue_rank: Mapped[float] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    customer_ref: Mapped[str] = mapped_column(ForeignKey("customers.customer_ref"))
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.employee_id"), default=None, index=True)
+    first_words: Mapped[str] = mapped_column(Text, default="")
+    queued_at: Mapped[datetime]
+    offered_at: Mapped[datetime | None] = mapped_column(default=None)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    accepted_at: Mapped[datetime | None] = mapped_column(default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    hold_started_at: Mapped[datetime | None] = mapped_column(default=None)
+    hold_seconds: Mapped[float] = mapped_column(default=0.0)
+    muted: Mapped[bool] = mapped_column(Boolean, default=False)
+    verified_methods: Mapped[list[str]] = mapped_column(JSON, default=list)
+    failed_verifications: Mapped[int] = mapped_column(Integer, default=0)
+    customer_left: Mapped[bool] = mapped_column(Boolean, default=False)
+    acw_deadline: Mapped[datetime | None] = mapped_column(default=None)
+    acw_extended: Mapped[bool] = mapped_column(Boolean, default=False)
+    simulated: Mapped[bool] = mapped_column(Boolean, default=False)
+    scenario: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class TranscriptEntry(Base):
+    """One transcript line of a contact (``seq`` counts from 1 within it)."""
+
+    __tablename__ = "transcript_entries"
+    __table_args__ = (UniqueConstraint("contact_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    speaker: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16), default="message")
+    text: Mapped[str] = mapped_column(Text)
