@@ -26,7 +26,8 @@ MODULES = {
     "csdesk.store": ["csdesk.store.local", "csdesk.store.outbox"],
     "csdesk.api": ["csdesk.api.client", "csdesk.api.events"],
     "csdesk.services": ["csdesk.services.session", "csdesk.services.sync", "csdesk.services.preflight",
-                        "csdesk.services.secrets", "csdesk.services.last_agent", "csdesk.services.todos"],
+                        "csdesk.services.secrets", "csdesk.services.last_agent", "csdesk.services.todos",
+                        "csdesk.services.contact"],
     "csdesk.server": ["csdesk.server.app", "csdesk.server.runner"],
 }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -19,6 +20,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from csdesk import __version__
 from csdesk.api.errors import BadResponseError, OfflineError, ProblemError
+from csdesk.domain import contact_schemas as cs
 from csdesk.domain import schemas
 from csdesk.domain.agent_state import AgentState, NotReadyReason
 
@@ -254,6 +256,183 @@ class ApiClient:
         if response.status_code == 204 or not response.content:
             return None
         return parse_json(response)
+
+    # -- live session (issue #4; docs/protocol.md "Live session") --------------
+
+    async def _post_model(
+        self, model: type[M], path: str, body: Any = None, *,
+        idempotency_key: str | None = None, params: dict[str, Any] | None = None,
+    ) -> M:
+        """POST ``body`` (``{}`` when None) with an ``Idempotency-Key`` (a new UUID
+        when ``idempotency_key`` is None) and parse the answer as ``model``."""
+        response = await self.request(
+            "POST", path, json_body={} if body is None else body, params=params,
+            idempotency_key=idempotency_key or new_idempotency_key(),
+        )
+        return parse_model(model, response)
+
+    async def current_contact(self, lang: str | None = None) -> cs.ContactView | None:
+        """``GET /me/contact``: the agent's offered/active/wrap-up contact, or None (404).
+
+        ``lang`` (``zh-CN``/``en``) picks the greeting's language. Raises
+        ``OfflineError``, ``ProblemError``, ``BadResponseError``.
+        """
+        try:
+            return await self._get_model(cs.ContactView, "/me/contact", params=_lang(lang))
+        except ProblemError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    async def get_contact(self, contact_id: str, lang: str | None = None) -> cs.ContactView:
+        """``GET /contacts/{id}``: one of the agent's contacts with card and transcript.
+
+        Raises ``ProblemError`` ``not-found`` (unknown or another agent's).
+        """
+        return await self._get_model(cs.ContactView, f"/contacts/{contact_id}", params=_lang(lang))
+
+    async def accept_contact(
+        self, contact_id: str, *, lang: str | None = None, idempotency_key: str | None = None
+    ) -> cs.ContactView:
+        """``POST /contacts/{id}/accept``: the contact, now ``active``, with transcript
+        and greeting. Raises ``ProblemError`` ``illegal-transition`` when the offer is
+        no longer this agent's."""
+        return await self._post_model(
+            cs.ContactView, f"/contacts/{contact_id}/accept",
+            idempotency_key=idempotency_key, params=_lang(lang),
+        )
+
+    async def decline_contact(
+        self, contact_id: str, reason: str, *, idempotency_key: str | None = None
+    ) -> cs.ContactView:
+        """``POST /contacts/{id}/decline`` with ``reason`` (1–64 characters): the contact
+        (no customer, no transcript); the agent goes Not Ready."""
+        body = cs.DeclineRequest(reason=reason).model_dump(mode="json")
+        return await self._post_model(
+            cs.ContactView, f"/contacts/{contact_id}/decline", body, idempotency_key=idempotency_key
+        )
+
+    async def send_message(
+        self, contact_id: str, text: str, kind: str = "message", *, idempotency_key: str | None = None
+    ) -> cs.TranscriptLine:
+        """``POST /contacts/{id}/messages``: a chat message (``kind='message'``) or a
+        private note (``'note'``); the new transcript line. ``text`` 1–4000
+        characters (else ``ValueError`` before sending). Raises ``ProblemError``
+        ``contact-not-active``."""
+        body = cs.MessageRequest(text=text, kind=kind).model_dump(mode="json")  # type: ignore[arg-type]
+        return await self._post_model(
+            cs.TranscriptLine, f"/contacts/{contact_id}/messages", body, idempotency_key=idempotency_key
+        )
+
+    async def contact_action(
+        self, contact_id: str, action: str, *, idempotency_key: str | None = None
+    ) -> cs.ContactView:
+        """``POST /contacts/{id}/{action}`` for ``action`` in :data:`CONTACT_ACTIONS`
+        (``hold``, ``resume``, ``mute``, ``unmute``, ``end``, ``acw/extend``): the
+        contact after it. Raises ``ValueError`` for another action, ``ProblemError``
+        ``illegal-transition`` (chat hold, hold while held, second extend …)."""
+        if action not in CONTACT_ACTIONS:
+            raise ValueError(f"unknown contact action {action!r}")
+        return await self._post_model(
+            cs.ContactView, f"/contacts/{contact_id}/{action}", idempotency_key=idempotency_key
+        )
+
+    async def transfer_contact(
+        self, contact_id: str, queue: str, *, idempotency_key: str | None = None
+    ) -> cs.ContactView:
+        """``POST /contacts/{id}/transfer`` to phone ``queue``: this contact, now
+        ``wrap_up``. Raises ``ProblemError`` ``validation-error`` (unknown, non-phone
+        or same queue)."""
+        body = cs.TransferRequest(queue=queue).model_dump(mode="json")
+        return await self._post_model(
+            cs.ContactView, f"/contacts/{contact_id}/transfer", body, idempotency_key=idempotency_key
+        )
+
+    async def wrap_up(
+        self, contact_id: str, request: cs.WrapUpRequest, *, idempotency_key: str | None = None
+    ) -> cs.SessionRecordView:
+        """``POST /contacts/{id}/wrap-up``: the session record; the agent leaves ACW.
+        Raises ``ProblemError`` ``validation-error`` (unknown disposition),
+        ``contact-not-active`` (not in wrap-up)."""
+        return await self._post_model(
+            cs.SessionRecordView, f"/contacts/{contact_id}/wrap-up",
+            request.model_dump(mode="json"), idempotency_key=idempotency_key,
+        )
+
+    async def dispositions(self) -> list[cs.DispositionCategory]:
+        """``GET /dispositions``: the two-level wrap-up list."""
+        return parse_list(cs.DispositionCategory, await self.request("GET", "/dispositions"))
+
+    async def queues(self) -> list[cs.QueueStats]:
+        """``GET /queues``: every queue's waiting count and longest wait (seconds)."""
+        return parse_list(cs.QueueStats, await self.request("GET", "/queues"))
+
+    async def verification_info(self, contact_id: str) -> cs.VerificationInfo:
+        """``GET /contacts/{id}/verification``: question to read, methods, state so far.
+        Raises ``ProblemError`` ``contact-not-active``."""
+        return await self._get_model(cs.VerificationInfo, f"/contacts/{contact_id}/verification")
+
+    async def verify(self, contact_id: str, method: str, answer: str = "") -> cs.VerifyResult:
+        """``POST /contacts/{id}/verify`` (live, no idempotency key): pass/fail and the
+        level. Raises ``ProblemError`` ``validation-error`` (answer of the wrong
+        shape, not counted), ``verification-locked`` (423), ``keypad-unavailable``."""
+        body = cs.VerifyRequest(method=method, answer=answer).model_dump(mode="json")  # type: ignore[arg-type]
+        response = await self.request("POST", f"/contacts/{contact_id}/verify", json_body=body)
+        return parse_model(cs.VerifyResult, response)
+
+    async def operations(self) -> list[cs.OperationSpec]:
+        """``GET /operations``: the business-operation catalogue."""
+        return parse_list(cs.OperationSpec, await self.request("GET", "/operations"))
+
+    async def products(self) -> list[cs.WealthProduct]:
+        """``GET /operations/products``: wealth products on sale (risk 1–5, minimum yuan)."""
+        return parse_list(cs.WealthProduct, await self.request("GET", "/operations/products"))
+
+    async def send_disclosure(
+        self, contact_id: str, operation: str, language: str = "zh-CN"
+    ) -> cs.DisclosureResult:
+        """``POST /contacts/{id}/disclosures``: send ``operation``'s risk disclosure
+        (``language`` ``zh-CN``/``en``); ``consent`` None until the customer answers.
+        Raises ``ProblemError`` ``validation-error`` (operation without one)."""
+        body = cs.DisclosureRequest(operation=operation, language=language).model_dump(mode="json")  # type: ignore[arg-type]
+        response = await self.request("POST", f"/contacts/{contact_id}/disclosures", json_body=body)
+        return parse_model(cs.DisclosureResult, response)
+
+    async def get_disclosure(self, contact_id: str, disclosure_id: str) -> cs.DisclosureResult:
+        """``GET /contacts/{id}/disclosures/{did}``: poll the customer's consent."""
+        return await self._get_model(
+            cs.DisclosureResult, f"/contacts/{contact_id}/disclosures/{disclosure_id}"
+        )
+
+    async def execute_operation(
+        self, contact_id: str, code: str, request: cs.OperationRequest, *,
+        idempotency_key: str | None = None,
+    ) -> cs.OperationDone:
+        """``POST /contacts/{id}/operations/{code}``: result with its reference.
+
+        Pass the same ``idempotency_key`` to retry: the backend never executes
+        twice. Raises ``ProblemError`` ``verification-required`` (403, with
+        ``required_level``/``current_level``), ``disclosure-required`` (409),
+        ``validation-error`` (422, per-field ``errors``), ``risk-rating-exceeded``,
+        ``verification-locked``.
+        """
+        return await self._post_model(
+            cs.OperationDone, f"/contacts/{contact_id}/operations/{code}",
+            request.model_dump(mode="json"), idempotency_key=idempotency_key,
+        )
+
+
+#: Body-less contact actions of :meth:`ApiClient.contact_action` (path suffixes).
+CONTACT_ACTIONS = frozenset({"hold", "resume", "mute", "unmute", "end", "acw/extend"})
+
+
+def new_idempotency_key() -> str:
+    """A fresh ``Idempotency-Key`` value (a random UUID4 string)."""
+    return str(uuid.uuid4())
+
+
+def _lang(lang: str | None) -> dict[str, Any] | None:
+    return {"lang": lang} if lang else None
 
 
 def parse_json(response: httpx.Response) -> Any:

@@ -30,6 +30,11 @@ class NotReadyReason(StrEnum):
     TRAINING = "training"
     MEETING = "meeting"
     OTHER = "other"
+    #: Set by the server when an offer rang out unanswered (issue #4, guide §2.1).
+    MISSED_OFFER = "missed_offer"
+    #: Set by the server when the agent declined an offer with a reason that
+    #: is not one of :data:`AGENT_REASONS` (the free text goes to the audit trail).
+    DECLINED = "declined"
 
 
 #: Reasons an agent may pick by hand (the Not Ready dialog offers these).
@@ -42,7 +47,10 @@ AGENT_REASONS: tuple[NotReadyReason, ...] = (
 )
 
 #: Manual moves the backend accepts from each state. Offered/On Contact/ACW
-#: belong to the routing engine and are left only through it.
+#: belong to the routing engine and are left only through it: Offered by
+#: accept/decline/timeout, On Contact by end/transfer/customer hang-up, ACW
+#: only by a wrap-up with a disposition code (``POST /contacts/{id}/wrap-up``),
+#: which moves the agent to Ready (or Not Ready when asked).
 MANUAL_TRANSITIONS: dict[AgentState, frozenset[AgentState]] = {
     AgentState.OFFLINE: frozenset({AgentState.NOT_READY}),
     AgentState.READY: frozenset({AgentState.NOT_READY, AgentState.OFFLINE}),

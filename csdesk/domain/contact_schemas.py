@@ -247,6 +247,9 @@ class WrapUpRequest(WireModel):
     business_types: list[str] = []
     missed_steps: list[str] = []
     callback_needed: bool = False
+    #: Leave ACW to Not Ready with this reason (one of
+    #: ``agent_state.AGENT_REASONS``) instead of Ready; ``None``: Ready.
+    not_ready_reason: str | None = Field(default=None, max_length=16)
 
 
 class DispositionCategory(WireModel):
@@ -255,3 +258,93 @@ class DispositionCategory(WireModel):
     code: str
     label: dict[str, str]
     codes: list[dict[str, str]]
+
+
+class VerificationInfo(WireModel):
+    """``GET /contacts/{id}/verification``: what the verification modal needs.
+
+    ``security_question`` the text to read to the customer (never the
+    answer); ``methods`` the methods this customer can be verified with
+    (``card_last4`` only when the customer has cards); ``keypad_available``
+    whether the backend can ask the customer's keypad for the transaction
+    password; ``level``/``verified_methods``/``failed_attempts``/``locked``
+    the state so far in this contact.
+    """
+
+    security_question: str
+    methods: list[VerificationMethod]
+    keypad_available: bool = False
+    level: int = Field(default=0, ge=0, le=3)
+    verified_methods: list[VerificationMethod] = []
+    failed_attempts: int = 0
+    locked: bool = False
+
+
+class DisclosureRequest(WireModel):
+    """``POST /contacts/{id}/disclosures``: send the risk disclosure of ``operation``
+    in ``language`` (``zh-CN`` or ``en``)."""
+
+    operation: str = Field(min_length=1, max_length=64)
+    language: Literal["zh-CN", "en"] = "zh-CN"
+
+
+class WealthProduct(WireModel):
+    """A wealth-management product on sale (``GET /operations/products``).
+
+    ``risk`` 1–5 (R1 lowest … R5 highest); a customer may buy it only when
+    ``risk`` ≤ their ``risk_rating``. ``minimum`` yuan.
+    """
+
+    code: str
+    name: dict[str, str]
+    risk: int = Field(ge=1, le=5)
+    minimum: float
+    term_days: int
+
+
+class SessionRecordView(WireModel):
+    """The session record made by a wrap-up (issue #4, guide §3.3).
+
+    Durations in seconds: ``wait_seconds`` in queue until accepted,
+    ``ring_seconds`` the accepted offer's ringing, ``talk_seconds`` accepted
+    → ended without hold, ``hold_seconds``, ``acw_seconds`` ended → wrap-up.
+    ``transferred_to`` the queue the customer was transferred to, if any.
+    """
+
+    id: str
+    contact_id: str
+    agent_id: str
+    channel: Channel
+    queue: str
+    customer_ref: str
+    started_at: datetime
+    ended_at: datetime
+    wrapped_up_at: datetime
+    wait_seconds: float
+    ring_seconds: float
+    talk_seconds: float
+    hold_seconds: float
+    acw_seconds: float
+    verification_level: int = Field(ge=0, le=3)
+    operations: list[OperationDone] = []
+    disposition: str
+    notes: str = ""
+    business_types: list[str] = []
+    missed_steps: list[str] = []
+    callback_needed: bool = False
+    customer_left: bool = False
+    transferred_to: str | None = None
+
+
+class TranscriptEvent(WireModel):
+    """Data of the ``transcript`` SSE event: a new line of the agent's contact."""
+
+    contact_id: str
+    line: TranscriptLine
+
+
+class AcwOverdueEvent(WireModel):
+    """Data of the ``acw_overdue`` SSE event: the ACW timer ran out without a wrap-up."""
+
+    contact_id: str
+    acw_deadline: datetime

@@ -34,6 +34,9 @@ class Problem(WireModel):
     code: str | None = None
     errors: list[dict[str, Any]] | None = None
     locked_until: datetime | None = None
+    #: ``verification-required`` (issue #4): the level the operation needs and the contact's.
+    required_level: int | None = None
+    current_level: int | None = None
 
 
 class Health(WireModel):

@@ -15,21 +15,27 @@ _ESCAPES = re.compile(
     r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"   # DCS, SOS, PM, APC ... ST
     r"|\x1b[@-Z\\-_]"                   # 7-bit C1 (two bytes)
     r"|\x9b[0-?]*[ -/]*[@-~]"           # 8-bit CSI
+    # 8-bit OSC / DCS, SOS, PM, APC strings only with their terminator: a lone
+    # C1 byte (mojibake) must not swallow the rest of the message.
+    r"|\x9d[^\x07\x9c\x1b]*(?:\x07|\x9c)"
+    r"|[\x90\x98\x9e\x9f][^\x9c\x1b]*\x9c"
 )
-# C0 except TAB and LF, DEL, C1, and bidi overrides/isolates that can reorder text.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# C0 except TAB and LF, DEL, C1, bidi overrides/isolates/marks that can reorder
+# text (LRM, RLM, ALM, LRE…RLO, LRI…PDI), and the BOM / zero-width no-break space.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def clean_text(raw: str, *, keep_newlines: bool = True, max_chars: int | None = None) -> str:
     """Return ``raw`` with escape sequences and control characters removed.
 
-    CR LF and lone CR become LF; TAB is kept. With ``keep_newlines=False`` line
+    CR LF, lone CR and the Unicode line/paragraph separators (U+2028/U+2029)
+    become LF; TAB is kept. With ``keep_newlines=False`` line
     breaks become single spaces (for one-line fields such as names). With
     ``max_chars`` the result is cut to that many characters and ends with "…".
     Markup characters (``[``, ``]``) are left as they are: callers render the
     result as plain text, never as markup.
     """
-    text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
     text = _ESCAPES.sub("", text)
     text = _CONTROLS.sub("", text)
     if not keep_newlines:

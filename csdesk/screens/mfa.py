@@ -21,6 +21,7 @@ class MfaScreen(CodeEntry, Screen[None]):
     """Code entry. Spaces and hyphens may be typed; Esc goes back to step 1."""
 
     CSS_PATH = "mfa.tcss"
+    AUTO_FOCUS = "#code"
     BINDINGS = [
         Binding("escape", "back", "mfa.back", id="mfa.back"),
         Binding("f10", "app.quit_now", "login.quit", id="mfa.quit"),
@@ -49,7 +50,6 @@ class MfaScreen(CodeEntry, Screen[None]):
 
     def on_mount(self) -> None:
         apply_texts(self, self.TEXTS)
-        self.query_one("#code", Input).focus()
 
     def retranslate(self) -> None:
         """Relabel in the current language; focus and the typed code stay."""

@@ -10,8 +10,13 @@ from fastapi import FastAPI
 import csdesk
 from csdesk.server.config import ServerSettings
 from csdesk.server.context import ServerContext
+from csdesk.server.customers import start_seeding
 from csdesk.server.problems import install_problem_handlers
+from csdesk.server.routing import RoutingEngine
 from csdesk.server.routes import announcements, auth, events, health, me, sync
+from csdesk.server.routes import operations as operation_routes
+from csdesk.server.routes import verification as verification_routes
+from csdesk.server.routes import contacts as contact_routes
 from csdesk.server.seed import seed_if_new
 
 API_PREFIX = "/api/v1"
@@ -31,12 +36,18 @@ def create_app(settings: ServerSettings, *, context: ServerContext | None = None
     ctx = context or ServerContext.open(settings)
     if settings.seed_demo:
         seed_if_new(ctx)
+        start_seeding(ctx)  # issue #4: demo customers, hashed in the background
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        routing = RoutingEngine(ctx)  # issue #4: offers, offer timeouts, ACW deadlines
+        routing.start()
         try:
             yield
         finally:
+            routing.stop()
+            ctx.hub.close()  # background seeding stops at its next hash…
+            ctx.customers_ready.wait(2)  # …or finishes its write first
             ctx.close()
 
     app = FastAPI(
@@ -53,4 +64,7 @@ def create_app(settings: ServerSettings, *, context: ServerContext | None = None
     install_problem_handlers(app)
     for module in (health, auth, me, announcements, sync, events):
         app.include_router(module.router, prefix=API_PREFIX)
+    for module in (verification_routes, operation_routes):  # issue #4: ID&V, operations
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(contact_routes.router, prefix=API_PREFIX)  # issue #4: live session
     return app

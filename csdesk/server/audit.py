@@ -26,6 +26,18 @@ AUDIT_TYPES = frozenset(
         "reauth",
         "reauth-failed",
         "admin",
+        # issue #4: ID&V attempts, lock, risk disclosures, business operations
+        "verification",
+        "verification-locked",
+        "disclosure",
+        "operation",
+        # issue #4: live session (offers, transfers, wrap-up, hang-ups)
+        "offer-accepted",
+        "offer-declined",
+        "offer-missed",
+        "transfer",
+        "wrap-up",
+        "customer-left",
     }
 )
 

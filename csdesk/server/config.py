@@ -17,6 +17,14 @@ class Argon2Cost(TypedDict):
     argon2_parallelism: int
 
 
+#: The demo queues: (name, channel). Names are ``<channel>.<topic>``.
+DEFAULT_QUEUES: tuple[tuple[str, str], ...] = (
+    ("chat.general", "chat"),
+    ("phone.general", "phone"),
+    ("phone.cards", "phone"),
+)
+
+
 @dataclass(frozen=True)
 class ServerSettings:
     """How one backend instance runs.
@@ -60,6 +68,17 @@ class ServerSettings:
       applies a stored longer value as this; ``PUT /me/settings`` stores an
       ``idle_lock_minutes`` above it as this maximum. At least 1
       (``ValueError`` otherwise).
+
+    Live session (issue #4, operating guide §2.1):
+
+    - ``queues``: the contact queues as ``(name, channel)`` pairs, channel
+      ``chat`` or ``phone`` (:data:`DEFAULT_QUEUES`: ``chat.general``,
+      ``phone.general``, ``phone.cards``).
+    - ``offer_timeout``: how long an offer rings before it counts as missed, s (20).
+    - ``acw_seconds``: the after-contact-work timer, s (60); an agent may
+      extend it once by the same amount.
+    - ``routing_tick``: how often the routing engine looks at the queues,
+      offer timeouts and ACW deadlines when nothing wakes it earlier, s (0.5).
     """
 
     db_path: Path
@@ -83,6 +102,11 @@ class ServerSettings:
     sms_max_sends: int = 3
     sms_log_path: Path | None = None
     max_idle_lock_minutes: int = 15
+    # Live session (issue #4, operating guide §2.1): see the docstring.
+    queues: tuple[tuple[str, str], ...] = DEFAULT_QUEUES
+    offer_timeout: float = 20.0
+    acw_seconds: float = 60.0
+    routing_tick: float = 0.5
 
     def __post_init__(self) -> None:
         minutes = self.max_idle_lock_minutes

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from csdesk.server.config import ServerSettings
 from csdesk.server.db import Database
 from csdesk.server.events import EventHub
 from csdesk.server.security import Passwords
 from csdesk.server.sms import FileSmsSender, SmsSender
+
+
+def _set_event() -> threading.Event:
+    event = threading.Event()
+    event.set()
+    return event
 
 
 @dataclass
@@ -28,6 +35,12 @@ class ServerContext:
     passwords: Passwords
     hub: EventHub
     sms_sender: SmsSender
+    #: Set to make the routing engine (``csdesk.server.routing``) look at the
+    #: queues now instead of at its next tick (issue #4).
+    routing_wake: threading.Event = field(default_factory=threading.Event)
+    #: Clear while the demo customers are being seeded in the background
+    #: (``csdesk.server.customers.start_seeding``); set otherwise.
+    customers_ready: threading.Event = field(default_factory=_set_event)
 
     @classmethod
     def open(

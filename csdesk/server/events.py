@@ -42,6 +42,11 @@ _log = logging.getLogger(__name__)
 
 #: Event types sent on the stream.
 EVENT_TYPES = frozenset({"state", "announcement", "settings", "work_order", "callback"})
+#: Issue #4 additions: ``disclosure`` (a customer's answer to a risk disclosure).
+EVENT_TYPES = EVENT_TYPES | {"disclosure"}
+#: Issue #4 live session (``csdesk.server.contacts``, ``csdesk.server.routing``):
+#: ``offer``, ``contact``, ``transcript``, ``acw_overdue``.
+EVENT_TYPES = EVENT_TYPES | {"offer", "contact", "transcript", "acw_overdue"}
 
 #: Events read from the database per query while replaying.
 REPLAY_BATCH = 200

@@ -438,6 +438,8 @@ class Contact(Base):
     acw_extended: Mapped[bool] = mapped_column(Boolean, default=False)
     simulated: Mapped[bool] = mapped_column(Boolean, default=False)
     scenario: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: The contact this one continues after a transfer (``None``: a new contact).
+    transferred_from: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
 
 
 class TranscriptEntry(Base):
@@ -453,3 +455,104 @@ class TranscriptEntry(Base):
     speaker: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(16), default="message")
     text: Mapped[str] = mapped_column(Text)
+
+
+class OperationRecord(Base):
+    """A business operation carried out in a contact (issue #4, guide §2.3).
+
+    ``reference`` is ``OP-YYYYMMDD-XXXXXX`` (UTC date, 6 random capitals or
+    digits), unique. ``summary`` is what the desk shows; ``fields`` the
+    request's field values with personal data masked (never a full phone,
+    card or ID number). ``csdesk.server.operations.operations_of`` lists them.
+    """
+
+    __tablename__ = "operation_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"), index=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.employee_id"))
+    code: Mapped[str] = mapped_column(String(64))
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime]
+
+
+class DisclosureRecord(Base):
+    """A risk disclosure read/sent to the customer in a contact, and the answer.
+
+    ``consent`` is None while awaited, then the customer's yes/no.
+    ``used_by`` is the operation reference that consumed the consent (one
+    consent covers one execution).
+    """
+
+    __tablename__ = "disclosures"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"), index=True)
+    operation: Mapped[str] = mapped_column(String(64))
+    consent: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    sent_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    used_by: Mapped[str | None] = mapped_column(String(32), default=None)
+
+
+class LedgerEntry(Base):
+    """A movement on a demo customer's account (the backend's small ledger, issue #4).
+
+    ``account`` is the masked card number (first 6 + last 4) the account is
+    known by; ``amount_cents`` in fen (0.01 yuan), negative for a debit. The opening balances
+    are derived from the customer (``csdesk.server.operations``).
+    """
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (Index("ix_ledger_customer", "customer_ref", "account", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_ref: Mapped[str] = mapped_column(ForeignKey("customers.customer_ref"))
+    account: Mapped[str] = mapped_column(String(32))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(String(128))
+    reference: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+
+
+class SessionRecord(Base):
+    """The record of one handled contact, written at wrap-up (issue #4, guide §3.3).
+
+    One per contact (``contact_id`` unique). Durations are seconds:
+    ``wait`` queued → accepted (all queue time, re-queues included), ``ring``
+    offered → accepted (the accepted offer), ``talk`` accepted → ended minus
+    ``hold``, ``acw`` ended → wrap-up. ``operations`` is a list of
+    ``{"code", "reference", "at", "summary"}``; ``business_types`` and
+    ``missed_steps`` lists of strings; ``transferred_to`` the queue a
+    transfer sent the customer to. The transcript stays in
+    ``transcript_entries`` (same ``contact_id``).
+    """
+
+    __tablename__ = "session_records"
+    __table_args__ = (Index("ix_session_records_customer", "customer_ref", "ended_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"), unique=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.employee_id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    queue: Mapped[str] = mapped_column(String(64))
+    customer_ref: Mapped[str] = mapped_column(ForeignKey("customers.customer_ref"))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime]
+    wrapped_up_at: Mapped[datetime]
+    wait_seconds: Mapped[float] = mapped_column(default=0.0)
+    ring_seconds: Mapped[float] = mapped_column(default=0.0)
+    talk_seconds: Mapped[float] = mapped_column(default=0.0)
+    hold_seconds: Mapped[float] = mapped_column(default=0.0)
+    acw_seconds: Mapped[float] = mapped_column(default=0.0)
+    verification_level: Mapped[int] = mapped_column(Integer, default=0)
+    operations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    disposition: Mapped[str] = mapped_column(String(64))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    business_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    missed_steps: Mapped[list[str]] = mapped_column(JSON, default=list)
+    callback_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    customer_left: Mapped[bool] = mapped_column(Boolean, default=False)
+    transferred_to: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -52,6 +52,13 @@ CODES: dict[str, tuple[int, str]] = {
     "totp-already-enrolled": (409, "Authenticator already enrolled"),
     "sms-unavailable": (409, "SMS codes are not available"),
     "too-many-requests": (429, "Too many requests"),
+    # issue #4: identity verification and business operations
+    "verification-locked": (423, "Identity verification locked for this contact"),
+    "verification-required": (403, "Higher identity verification level required"),
+    "disclosure-required": (409, "Risk disclosure consent required"),
+    "risk-rating-exceeded": (403, "Product risk above the customer's risk rating"),
+    "keypad-unavailable": (409, "Keypad not available"),
+    "contact-not-active": (409, "Contact is not active"),
 }
 
 #: HTTP status → code, for HTTPExceptions raised by Starlette itself (routing).

@@ -33,6 +33,7 @@ from csdesk.domain.identity import normalize_employee_id, normalize_otp
 from csdesk.services.last_agent import read_last_agent, write_last_agent
 from csdesk.services.preflight import PreflightResult, check_backend
 from csdesk.services.secrets import SecretStore
+from csdesk.services.contact import ContactService
 from csdesk.services.sync import LOCAL_ACKS, SETTINGS_ID, SyncService, SyncStatus
 from csdesk.store.local import LocalStore, store_folder
 from csdesk.store.errors import StoreLockedError
@@ -102,6 +103,9 @@ class DeskSession:
         self.on_signed_out: Callable[[], None] | None = None
         #: Called (in the loop) with a collection name after a pull changed it.
         self.on_collection_changed: Callable[[str], None] | None = None
+        #: The live session (issue #4): offer, contact, transcript, queues;
+        #: fed by the event stream, refetched after a reconnect.
+        self.contact = ContactService(self.api)
 
     # -- before sign-in ------------------------------------------------------
 
@@ -247,6 +251,7 @@ class DeskSession:
                 if self.sync:
                     await self.sync.pull_all()
                 await self._refresh_state()
+                await self.contact.resync()
             except ApiError:
                 pass
 
@@ -269,6 +274,8 @@ class DeskSession:
             self.on_state(view)
 
     async def _on_event(self, event: schemas.Event) -> None:
+        if await self.contact.handle_event(event):
+            return
         if event.type == "state":
             try:
                 view = schemas.AgentStateView.model_validate(event.data)

@@ -49,9 +49,11 @@ def put_state(body: StateChangeRequest, ctx: Ctx, auth: Auth) -> AgentStateView:
     409 ``illegal-transition``; 422 ``validation-error`` for a missing or misplaced reason.
     """
     with ctx.db.write() as session:
-        return change_state_by_hand(
+        view = change_state_by_hand(
             session, _agent(session, auth.agent_id), body.state, body.reason
         )
+    ctx.routing_wake.set()  # a Ready agent may take a waiting contact now (issue #4)
+    return view
 
 
 @router.put(

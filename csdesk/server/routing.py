@@ -1,0 +1,183 @@
+"""The routing engine: offers, offer timeouts and ACW deadlines (issue #4, operating guide §2.1).
+
+Rules, applied by :meth:`RoutingEngine.run_once` in one write transaction:
+
+1. *Offer timeout*: an offer not answered by its ``offer_expires_at``
+   (``ServerSettings.offer_timeout`` after it rang) is missed: the agent goes
+   Not Ready ``missed_offer`` (``state`` event), the contact goes back to the
+   head of its queue (a ``queue_rank`` below every waiting one) and a
+   ``contact`` event tells the agent; audit ``offer-missed``. An offer whose
+   agent is no longer Offered (signed out) goes back to the head too.
+2. *Offers*: while some agent is Ready, the contact at the head of the
+   queues (lowest ``queue_rank`` over all queues: put-back contacts first,
+   then the longest waiting) is offered to the *longest-idle* Ready agent —
+   the one Ready for longest (``Agent.state_since`` while Ready is its
+   ready-since time; ties by employee ID). The contact becomes ``offered``,
+   the agent Offered (``state`` event) and the agent gets an ``offer``
+   event with an :class:`OfferView`.
+3. *ACW overdue*: a contact in wrap-up past its ``acw_deadline`` sends one
+   ``acw_overdue`` event per deadline to its agent, who stays in ACW (only a
+   wrap-up code leaves it). Remembered in memory: a restarted backend sends
+   it again.
+
+The engine runs in a daemon thread started with the app (its lifespan); it
+wakes every ``ServerSettings.routing_tick`` seconds and at once when
+``ctx.routing_wake`` is set (new contact, agent Ready, decline, wrap-up…).
+Several engines on one database (replicas) are safe: every decision is
+re-checked inside the ``BEGIN IMMEDIATE`` transaction that applies it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from csdesk.domain.agent_state import AgentState, NotReadyReason
+from csdesk.domain.contact_schemas import AcwOverdueEvent, OfferView
+from csdesk.domain.contacts import Channel, ContactStatus
+from csdesk.server.agents import move_agent
+from csdesk.server.audit import audit
+from csdesk.server.contacts import publish_contact, requeue_at_head
+from csdesk.server.context import ServerContext
+from csdesk.server.db import utcnow
+from csdesk.server.events import publish
+from csdesk.server.models import Agent, Contact
+
+_log = logging.getLogger(__name__)
+
+
+def offer_view(contact: Contact, now: datetime) -> OfferView:
+    """The ``offer`` event's data for an offered ``contact``."""
+    assert contact.offered_at is not None and contact.offer_expires_at is not None
+    return OfferView(
+        contact_id=contact.id,
+        channel=Channel(contact.channel),
+        queue=contact.queue,
+        waited_seconds=round(max(0.0, (now - contact.queued_at).total_seconds()), 3),
+        first_words=contact.first_words,
+        offered_at=contact.offered_at,
+        expires_at=contact.offer_expires_at,
+    )
+
+
+class RoutingEngine:
+    """Applies the routing rules of this module for one :class:`ServerContext`.
+
+    :meth:`start` runs :meth:`run_once` in a daemon thread until :meth:`stop`;
+    tests may call :meth:`run_once` directly.
+    """
+
+    def __init__(self, ctx: ServerContext) -> None:
+        self.ctx = ctx
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._overdue_sent: set[tuple[str, datetime]] = set()
+
+    def start(self) -> None:
+        """Start the engine's thread (once)."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._loop, name="csdesk-routing", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and wait for it (at most a few seconds)."""
+        self._stop.set()
+        self.ctx.routing_wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        wake = self.ctx.routing_wake
+        while not self._stop.is_set():
+            wake.clear()
+            try:
+                self.run_once()
+            except Exception:  # database busy or closing: try again at the next tick
+                _log.debug("routing pass failed", exc_info=True)
+            wake.wait(self.ctx.settings.routing_tick)
+
+    def run_once(self, now: datetime | None = None) -> int:
+        """One pass of the rules; return how many offers it made."""
+        now = now or utcnow()
+        with self.ctx.db.write() as session:
+            self._expire_offers(session, now)
+            offers = self._offer(session, now)
+            self._acw_overdue(session, now)
+        return offers
+
+    def _expire_offers(self, session: Session, now: datetime) -> None:
+        offered = session.scalars(
+            select(Contact).where(Contact.status == ContactStatus.OFFERED.value)
+        ).all()
+        for contact in offered:
+            agent = session.get(Agent, contact.agent_id) if contact.agent_id else None
+            ringing = agent is not None and agent.state == AgentState.OFFERED.value
+            expired = contact.offer_expires_at is not None and contact.offer_expires_at <= now
+            if ringing and not expired:
+                continue
+            agent_id = contact.agent_id
+            requeue_at_head(session, contact, now)
+            if ringing and agent is not None:
+                move_agent(session, agent, AgentState.NOT_READY, NotReadyReason.MISSED_OFFER, now)
+                audit(session, agent_id=agent.employee_id, type="offer-missed", detail=contact.id)
+            if agent_id is not None:
+                publish_contact(session, contact, agent_id)
+
+    def _offer(self, session: Session, now: datetime) -> int:
+        queues = [name for name, _channel in self.ctx.settings.queues]
+        made = 0
+        while True:
+            agent = session.scalar(
+                select(Agent)
+                .where(Agent.state == AgentState.READY.value)
+                .order_by(Agent.state_since, Agent.employee_id)
+                .limit(1)
+            )
+            if agent is None:
+                return made
+            contact = session.scalar(
+                select(Contact)
+                .where(Contact.status == ContactStatus.QUEUED.value, Contact.queue.in_(queues))
+                .order_by(Contact.queue_rank, Contact.queued_at)
+                .limit(1)
+            )
+            if contact is None:
+                return made
+            contact.status = ContactStatus.OFFERED.value
+            contact.agent_id = agent.employee_id
+            contact.offered_at = now
+            contact.offer_expires_at = now + timedelta(seconds=self.ctx.settings.offer_timeout)
+            move_agent(session, agent, AgentState.OFFERED, None, now)
+            publish(
+                session,
+                agent_id=agent.employee_id,
+                type="offer",
+                data=offer_view(contact, now).model_dump(mode="json"),
+            )
+            session.flush()
+            made += 1
+
+    def _acw_overdue(self, session: Session, now: datetime) -> None:
+        overdue = session.scalars(
+            select(Contact).where(
+                Contact.status == ContactStatus.WRAP_UP.value,
+                Contact.acw_deadline.is_not(None),
+                Contact.acw_deadline <= now,
+            )
+        ).all()
+        still_overdue: set[tuple[str, datetime]] = set()
+        for contact in overdue:
+            assert contact.acw_deadline is not None
+            key = (contact.id, contact.acw_deadline)
+            still_overdue.add(key)
+            if key in self._overdue_sent or contact.agent_id is None:
+                continue
+            event = AcwOverdueEvent(contact_id=contact.id, acw_deadline=contact.acw_deadline)
+            publish(session, agent_id=contact.agent_id, type="acw_overdue", data=event.model_dump(mode="json"))
+        # Forget contacts that left wrap-up or got a new deadline (bounded memory).
+        self._overdue_sent = still_overdue

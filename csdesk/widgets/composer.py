@@ -1,0 +1,281 @@
+"""The chat composer: a multi-line input where Enter sends.
+
+Enter posts :class:`Composer.Send`; shift+enter or ctrl+j inserts a new
+line (many terminals send the same code for shift+enter as for Enter, so
+ctrl+j — the line-feed byte — always works). Text is capped at
+``MAX_MESSAGE_CHARS`` (``contact_schemas``): typing stops at the cap, a
+paste is cut to what fits with a notice (a 100 KB paste never reaches the
+editor whole, so it cannot freeze the desk), and a count shows near the
+limit. Empty or whitespace-only text is never sent.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Static, TextArea
+from textual.widgets.text_area import EditResult, Location
+
+from csdesk.domain.text import clean_text
+from csdesk.i18n import t
+from csdesk.themes import status_style
+from csdesk.widgets.bindings import current_keys, key_hint, translate_bindings
+
+#: The count shows once the text is this close to the cap (characters).
+COUNT_MARGIN = 400
+
+
+def _max_message_chars() -> int:
+    # Imported here: contact_schemas pulls in pydantic (kept off the start path).
+    from csdesk.domain.contact_schemas import MAX_MESSAGE_CHARS
+
+    return MAX_MESSAGE_CHARS
+
+
+class ComposerInput(TextArea):
+    """The editor inside :class:`Composer` (a TextArea that sends on Enter)."""
+
+    DEFAULT_CSS = """
+    ComposerInput {
+        height: 1fr;
+        min-height: 2;
+        border: tall $border-blurred;
+        padding: 0 1;
+        &:focus { border: tall $border; }
+    }
+    """
+
+    BINDINGS = [
+        Binding("enter", "send", "composer.send", id="composer.send", show=False),
+        Binding("ctrl+j,shift+enter", "newline", "composer.newline", id="composer.newline", show=False),
+    ]
+
+    def __init__(self, composer: Composer, *, id: str | None = None) -> None:
+        super().__init__(soft_wrap=True, tab_behavior="focus", show_line_numbers=False, id=id)
+        self._composer = composer
+        translate_bindings(self)
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Enter and the new-line keys are handled here, before TextArea turns
+        # Enter into a line break. The keys come from the bindings (remappable).
+        key = event.key
+        if not event.is_printable:
+            if key in current_keys(self, "composer.send"):
+                event.stop()
+                event.prevent_default()
+                self.action_send()
+                return
+            if key in current_keys(self, "composer.newline") or key in ("ctrl+j", "newline"):
+                event.stop()
+                event.prevent_default()
+                self.action_newline()
+        # Anything else: TextArea._on_key runs next (Textual dispatches along the MRO).
+
+    def action_send(self) -> None:
+        """Send the text (Enter)."""
+        self._composer.send()
+
+    def action_newline(self) -> None:
+        """Insert a line break (shift+enter, ctrl+j)."""
+        if self.read_only:
+            return
+        start, end = self.selection
+        self._replace_via_keyboard("\n", start, end)
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        # Cleaned and cut before it reaches the document (a 100 KB paste never does).
+        event.stop()
+        event.prevent_default()
+        if self.read_only:
+            return
+        text = event.text
+        cap = self._composer.max_chars
+        if len(text) > cap * 2:
+            text = text[: cap * 2]  # more than could fit: never clean 100 KB
+        text = clean_text(text)
+        if result := self._replace_via_keyboard(text, *self.selection):
+            self.move_cursor(result.end_location)
+            self.focus()
+
+    def _replace_via_keyboard(self, insert: str, start: Location, end: Location) -> EditResult | None:
+        if self.read_only:
+            return None
+        room = self._composer.room_for(self.get_text_range(*sorted((start, end))))
+        if len(insert) > room:
+            self._composer._cut(len(insert) - room)
+            insert = insert[: max(0, room)]
+            if not insert:
+                return None
+        return super()._replace_via_keyboard(insert, start, end)
+
+
+class Composer(Widget):
+    """Multi-line chat input; Enter sends, shift+enter / ctrl+j new line.
+
+    Down: :meth:`set_text` (prefill, e.g. the greeting script on accept;
+    cut to the cap), :meth:`clear`, :attr:`text`, :meth:`focus_input`,
+    :meth:`retranslate`. Up: :class:`Composer.Send` with the text (the
+    composer clears itself; a failed send can be put back with
+    :meth:`set_text`), :class:`Composer.Refused` when Enter was pressed on
+    empty text, :class:`Composer.Truncated` when input was cut to the cap.
+    ``max_chars``: the cap (default ``MAX_MESSAGE_CHARS``, characters).
+    """
+
+    DEFAULT_CSS = """
+    Composer {
+        height: 6;
+        layout: vertical;
+    }
+    Composer > #composer-status {
+        height: 1;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    """
+
+    class Send(Message):
+        """The agent pressed Enter on ``text`` (stripped, never empty, ≤ the cap)."""
+
+        def __init__(self, composer: Composer, text: str) -> None:
+            super().__init__()
+            self.composer = composer
+            self.text = text
+
+        @property
+        def control(self) -> Composer:
+            return self.composer
+
+    class Refused(Message):
+        """Enter on empty or whitespace-only text: nothing was sent."""
+
+        def __init__(self, composer: Composer) -> None:
+            super().__init__()
+            self.composer = composer
+
+        @property
+        def control(self) -> Composer:
+            return self.composer
+
+    class Truncated(Message):
+        """Input was cut to the cap: ``dropped`` characters did not fit."""
+
+        def __init__(self, composer: Composer, dropped: int) -> None:
+            super().__init__()
+            self.composer = composer
+            self.dropped = dropped
+
+        @property
+        def control(self) -> Composer:
+            return self.composer
+
+    def __init__(
+        self,
+        *,
+        max_chars: int | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.max_chars = max_chars if max_chars is not None else _max_message_chars()
+        self._notice = ""
+        self._notice_role = "warn"
+        self.input = ComposerInput(self, id="composer-input")
+
+    def compose(self) -> ComposeResult:
+        yield self.input
+        yield Static("", id="composer-status", markup=False)
+
+    def on_mount(self) -> None:
+        self._show_status()
+
+    # -- down ---------------------------------------------------------------
+
+    @property
+    def text(self) -> str:
+        """The text as typed."""
+        return self.input.text
+
+    def set_text(self, text: str) -> None:
+        """Replace the text (the greeting script on accept), cursor at the end; cut to the cap."""
+        text = clean_text(text)
+        self._notice = ""
+        if len(text) > self.max_chars:
+            self._cut(len(text) - self.max_chars)
+            text = text[: self.max_chars]
+        self.input.load_text(text)
+        self.input.move_cursor(self.input.document.end)
+        self._show_status()
+
+    def clear(self) -> None:
+        """Empty the composer."""
+        self._notice = ""
+        self.input.load_text("")
+        self._show_status()
+
+    def focus_input(self) -> None:
+        """Put the cursor in the composer."""
+        self.input.focus()
+
+    def retranslate(self) -> None:
+        """Redraw the status line in the current language."""
+        translate_bindings(self.input)
+        self._show_status()
+
+    def room_for(self, replaced: str) -> int:
+        """Characters that may still be inserted when ``replaced`` is replaced."""
+        return self.max_chars - (len(self.input.document.text) - len(replaced))
+
+    def send(self) -> bool:
+        """Send the text if there is any (what Enter does). True if sent."""
+        text = self.input.text.strip()
+        if not text:
+            self._notice = t("composer.empty")
+            self._notice_role = "warn"
+            self._show_status()
+            self.post_message(self.Refused(self))
+            return False
+        text = text[: self.max_chars]
+        self.clear()
+        self.post_message(self.Send(self, text))
+        return True
+
+    # -- internals ----------------------------------------------------------
+
+    def _cut(self, dropped: int) -> None:
+        self._notice = t("composer.truncated", max=self.max_chars, dropped=dropped)
+        self._notice_role = "error"
+        self.post_message(self.Truncated(self, dropped))
+        self._show_status()
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        event.stop()
+        if self._notice and self._notice_role == "warn":
+            self._notice = ""  # "nothing to send" goes once the agent types
+        self._show_status()
+
+    def _show_status(self) -> None:
+        try:
+            status = self.query_one("#composer-status", Static)
+        except Exception:
+            return
+        length = len(self.input.document.text)
+        line = Text(no_wrap=True, overflow="ellipsis")
+        if self._notice:
+            line.append(self._notice, style=status_style(self.app, self._notice_role))
+            line.append("  ")
+        if length >= self.max_chars - COUNT_MARGIN:
+            role = "error" if length >= self.max_chars else "warn"
+            line.append(t("composer.count", count=length, max=self.max_chars), style=status_style(self.app, role))
+        elif not self._notice:
+            line.append(
+                t("composer.hint", send=key_hint(self.input, "composer.send"),
+                  newline=key_hint(self.input, "composer.newline")),
+                style="dim",
+            )
+        # One row, always: no layout pass (keeps each keystroke cheap).
+        status.update(line, layout=False)
