@@ -445,15 +445,12 @@ def _require_phone(contact: Contact, what: str) -> None:
         raise ProblemError("illegal-transition", f"{what} is for phone contacts only.")
 
 
-def accept_offer(session: Session, agent_id: str, contact_id: str, now: datetime | None = None) -> Contact:
-    """Accept the offer ringing at the agent: contact ``active``, agent On Contact.
+def _open_offer(session: Session, agent_id: str, contact_id: str) -> tuple[Contact, Agent]:
+    """The contact offered to ``agent_id`` and that agent, while the offer rings.
 
-    The transcript starts with a system line, then the customer's first
-    words (``message`` on chat, ``caption`` on phone). 404 for an unknown
-    contact; 409 ``illegal-transition`` when the offer is not (or no longer)
-    this agent's. Audit ``offer-accepted``.
+    Raises :class:`ProblemError` ``not-found`` for an unknown contact and
+    ``illegal-transition`` when the offer is not (or no longer) this agent's.
     """
-    now = now or utcnow()
     contact = session.get(Contact, contact_id)
     if contact is None:
         raise ProblemError("not-found", "No such contact.")
@@ -464,6 +461,19 @@ def accept_offer(session: Session, agent_id: str, contact_id: str, now: datetime
         or agent.state != AgentState.OFFERED.value
     ):
         raise ProblemError("illegal-transition", "This offer is no longer open.")
+    return contact, agent
+
+
+def accept_offer(session: Session, agent_id: str, contact_id: str, now: datetime | None = None) -> Contact:
+    """Accept the offer ringing at the agent: contact ``active``, agent On Contact.
+
+    The transcript starts with a system line, then the customer's first
+    words (``message`` on chat, ``caption`` on phone). 404 for an unknown
+    contact; 409 ``illegal-transition`` when the offer is not (or no longer)
+    this agent's. Audit ``offer-accepted``.
+    """
+    now = now or utcnow()
+    contact, agent = _open_offer(session, agent_id, contact_id)
     contact.status = ContactStatus.ACTIVE.value
     contact.accepted_at = now
     contact.offer_expires_at = None
@@ -488,16 +498,7 @@ def decline_offer(
     :func:`accept_offer`.
     """
     now = now or utcnow()
-    contact = session.get(Contact, contact_id)
-    if contact is None:
-        raise ProblemError("not-found", "No such contact.")
-    agent = _agent(session, agent_id)
-    if (
-        contact.status != ContactStatus.OFFERED.value
-        or contact.agent_id != agent_id
-        or agent.state != AgentState.OFFERED.value
-    ):
-        raise ProblemError("illegal-transition", "This offer is no longer open.")
+    contact, agent = _open_offer(session, agent_id, contact_id)
     requeue_at_head(session, contact, now)
     state_reason = (
         NotReadyReason(reason) if reason in {r.value for r in AGENT_REASONS} else NotReadyReason.DECLINED

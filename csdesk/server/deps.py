@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
 from csdesk.domain.schemas import Problem
 from csdesk.server.auth import AuthContext, authenticate
 from csdesk.server.context import ServerContext
-from csdesk.server.idempotency import Outcome, check_key
+from csdesk.server.idempotency import Outcome, check_key, run_idempotent
 from csdesk.server.problems import PROBLEM_MEDIA_TYPE
 
 _bearer = HTTPBearer(
@@ -70,3 +72,29 @@ def outcome_response(outcome: Outcome) -> JSONResponse:
     """
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
     return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
+
+
+def idempotent_answer(
+    request: Request,
+    ctx: ServerContext,
+    auth: AuthContext,
+    key: str | None,
+    body: Any,
+    apply: Callable[[Session], Outcome],
+) -> JSONResponse:
+    """Run the mutation ``apply`` once per ``Idempotency-Key`` and answer it.
+
+    ``body`` is the request's JSON-able body (a different body under a used
+    key is refused, see :func:`csdesk.server.idempotency.run_idempotent`);
+    the answer is :func:`outcome_response` of the first or replayed outcome.
+    """
+    outcome = run_idempotent(
+        ctx,
+        agent_id=auth.agent_id,
+        key=key,
+        method=request.method,
+        path=request.url.path,
+        body=body,
+        apply=apply,
+    )
+    return outcome_response(outcome)

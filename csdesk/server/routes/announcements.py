@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from csdesk.domain.schemas import AckRequest, AckResult, Announcement
 from csdesk.server.announcements import acknowledge, current_announcements
-from csdesk.server.deps import Auth, Ctx, IdempotencyKeyHeader, outcome_response, problems
-from csdesk.server.idempotency import Outcome, run_idempotent
+from csdesk.server.deps import Auth, Ctx, IdempotencyKeyHeader, idempotent_answer, problems
+from csdesk.server.idempotency import Outcome
 
 router = APIRouter(prefix="/announcements", tags=["announcements"])
 
@@ -43,13 +43,4 @@ def ack(
         result = acknowledge(session, auth.agent_id, announcement_id, body.version)
         return Outcome(200, result.model_dump(mode="json"))
 
-    outcome = run_idempotent(
-        ctx,
-        agent_id=auth.agent_id,
-        key=key,
-        method=request.method,
-        path=request.url.path,
-        body=body.model_dump(mode="json"),
-        apply=apply,
-    )
-    return outcome_response(outcome)
+    return idempotent_answer(request, ctx, auth, key, body.model_dump(mode="json"), apply)

@@ -28,9 +28,9 @@ from csdesk.domain.contact_schemas import (
     WrapUpRequest,
 )
 from csdesk.server import contacts as core
-from csdesk.server.deps import Auth, Ctx, IdempotencyKeyHeader, outcome_response, problems
+from csdesk.server.deps import Auth, Ctx, IdempotencyKeyHeader, idempotent_answer, problems
 from csdesk.server.dispositions import DISPOSITIONS
-from csdesk.server.idempotency import Outcome, run_idempotent
+from csdesk.server.idempotency import Outcome
 from csdesk.server.models import Contact
 from csdesk.server.problems import ProblemError
 
@@ -51,17 +51,9 @@ def _mutate(
     body: object,
     apply: Callable[[Session], Outcome],
 ) -> JSONResponse:
-    outcome = run_idempotent(
-        ctx,
-        agent_id=auth.agent_id,
-        key=key,
-        method=request.method,
-        path=request.url.path,
-        body=body,
-        apply=apply,
-    )
+    answer = idempotent_answer(request, ctx, auth, key, body, apply)
     ctx.routing_wake.set()
-    return outcome_response(outcome)
+    return answer
 
 
 def _view(session: Session, contact: Contact, language: str) -> Outcome:

@@ -19,8 +19,8 @@ from csdesk.server.agent_settings import get_settings, save_settings
 from csdesk.server.agents import change_state_by_hand
 from csdesk.server.auth import change_my_password
 from csdesk.server.db import utcnow
-from csdesk.server.deps import Auth, Ctx, IdempotencyKeyHeader, outcome_response, problems
-from csdesk.server.idempotency import Outcome, run_idempotent
+from csdesk.server.deps import Auth, Ctx, IdempotencyKeyHeader, idempotent_answer, problems
+from csdesk.server.idempotency import Outcome
 from csdesk.server.models import Agent
 from csdesk.server.problems import ProblemError
 from csdesk.server.views import profile
@@ -96,13 +96,4 @@ def write_settings(
         saved = save_settings(session, auth.agent_id, data, body.base_version)
         return Outcome(200, saved.model_dump(mode="json"))
 
-    outcome = run_idempotent(
-        ctx,
-        agent_id=auth.agent_id,
-        key=key,
-        method=request.method,
-        path=request.url.path,
-        body=body.model_dump(mode="json"),
-        apply=apply,
-    )
-    return outcome_response(outcome)
+    return idempotent_answer(request, ctx, auth, key, body.model_dump(mode="json"), apply)

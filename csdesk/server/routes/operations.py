@@ -17,9 +17,9 @@ from csdesk.domain.contact_schemas import (
     OperationSpec,
     WealthProduct,
 )
-from csdesk.server.deps import Auth, Ctx, IdempotencyKeyHeader, outcome_response, problems
+from csdesk.server.deps import Auth, Ctx, IdempotencyKeyHeader, idempotent_answer, problems
 from csdesk.server.disclosures import get_disclosure, send_disclosure
-from csdesk.server.idempotency import Outcome, run_idempotent
+from csdesk.server.idempotency import Outcome
 from csdesk.server.operations import catalogue, execute, products
 from csdesk.server.problems import ProblemError
 
@@ -96,13 +96,4 @@ def post_operation(
                        body.disclosure_id)
         return Outcome(200, done.model_dump(mode="json"))
 
-    outcome = run_idempotent(
-        ctx,
-        agent_id=auth.agent_id,
-        key=key,
-        method=request.method,
-        path=request.url.path,
-        body=body.model_dump(mode="json"),
-        apply=apply,
-    )
-    return outcome_response(outcome)
+    return idempotent_answer(request, ctx, auth, key, body.model_dump(mode="json"), apply)
