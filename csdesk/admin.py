@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import click
 
 from csdesk.config import data_dir
+from csdesk.domain.text import clean_text
 
 if TYPE_CHECKING:
     from csdesk.server.context import ServerContext
@@ -174,11 +175,14 @@ def agent_reset_mfa(click_ctx: click.Context, employee_id: str) -> None:
 
     with _open(click_ctx) as ctx:
         try:
-            reset_mfa(ctx, employee_id, actor=_actor())
+            had_one = reset_mfa(ctx, employee_id, actor=_actor())
         except AgentNotFoundError as exc:
             raise click.ClickException(str(exc)) from exc
     ident = employee_id.strip().upper()
-    click.echo(f"Authenticator of {ident} removed; the agent enrols a new one at the next sign-in.")
+    if had_one:
+        click.echo(f"Authenticator of {ident} removed; the agent enrols a new one at the next sign-in.")
+    else:
+        click.echo(f"{ident} had no authenticator yet; the agent enrols one at the next sign-in.")
 
 
 @agent.command("unlock")
@@ -255,8 +259,10 @@ def agent_list(click_ctx: click.Context, as_json: bool) -> None:
     lines = [
         [
             row.employee_id,
-            row.name,
-            row.team,
+            # Names stored before the control-character check could still
+            # hold escape sequences: never print them raw to a terminal.
+            clean_text(row.name, keep_newlines=False),
+            clean_text(row.team, keep_newlines=False),
             row.state,
             _local(row.locked_until),
             "yes" if row.must_change_password else "no",
@@ -327,8 +333,10 @@ def announce(
         )
 
     title = title.strip()
-    if not title or len(title) > TITLE_MAX:
-        raise click.BadParameter(f"must be 1-{TITLE_MAX} characters", param_hint="'--title'")
+    if not title:
+        raise click.BadParameter("must not be blank", param_hint="'--title'")
+    if len(title) > TITLE_MAX:
+        raise click.BadParameter(f"must be at most {TITLE_MAX} characters", param_hint="'--title'")
     try:
         body = body_file.read_text(encoding="utf-8").strip()
     except UnicodeDecodeError as exc:

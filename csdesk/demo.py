@@ -102,9 +102,12 @@ class DemoBackend:
     def __enter__(self) -> "DemoBackend":
         from filelock import FileLock, Timeout
 
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # The data folder and the demo folder are the agent's alone (0700;
+        # ``mkdir(parents=True)`` would give the parents the umask's mode).
+        for folder in (self.folder.parent, self.folder):
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         # One demo per data folder: two would share demo.db and the port file.
-        self._lock = FileLock(self.folder / ".lock", timeout=0, thread_local=False)
+        self._lock = FileLock(self.folder / ".lock", timeout=0, thread_local=False, mode=0o600)
         try:
             self._lock.acquire()
         except Timeout as exc:

@@ -158,6 +158,12 @@ def test_add_refuses_duplicates_and_bad_ids(db: Path) -> None:
     missing = run(db, "agent", "add", "A2002", "--name", "X")
     assert missing.exit_code == 2
     assert "Missing option '--team'" in missing.output
+    # QA: a name with an escape sequence and a bell cleared the admin's screen.
+    for name, team in (("Evil\x1b[2J\x07name", "T"), ("N", "te\nam"), ("N", "t\u202eam")):
+        hostile = run(db, "agent", "add", "A2003", "--name", name, "--team", team)
+        assert hostile.exit_code == 1, hostile.output
+        assert "without control characters" in hostile.output
+    assert "A2003" not in run(db, "agent", "list").output
 
 
 def test_reset_password(db: Path) -> None:
@@ -186,6 +192,10 @@ def test_reset_mfa(db: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "A1002" in result.output
     assert _list(db)["A1002"]["totp_enrolled"] is False
+    assert "removed" in result.output
+    # QA: a second reset said "removed" although there was nothing to remove.
+    again = run(db, "agent", "reset-mfa", "A1002")
+    assert again.exit_code == 0 and "had no authenticator yet" in again.output
     unknown = run(db, "agent", "reset-mfa", "Z9999")
     assert unknown.exit_code == 1 and "no agent Z9999" in unknown.output
 
@@ -371,3 +381,4 @@ def test_announce_errors(db: Path, tmp_path: Path) -> None:
     assert garbage.exit_code == 2 and "not an ISO 8601 time" in garbage.output
     blank = run(db, "announce", "--title", " ", "--body-file", str(body), "--mandatory")
     assert blank.exit_code == 2
+    assert "must not be blank" in blank.output

@@ -75,12 +75,17 @@ def test_python_m_csdesk_works() -> None:
 
 
 def test_demo_backend_starts_reuses_its_port_and_stops(tmp_path: Path) -> None:
-    with DemoBackend(tmp_path) as demo:
+    data = tmp_path / "fresh" / "data"
+    with DemoBackend(data) as demo:
         url, proc = demo.url, demo.proc
         assert wait_healthy(url, None, 5)
-        assert (tmp_path / "demo" / "demo.db").exists()
+        assert (data / "demo" / "demo.db").exists()
+        # QA: the data folder came out 0755 and the lock file 0644.
+        for folder in (data, data / "demo"):
+            assert folder.stat().st_mode & 0o777 == 0o700, folder
+        assert (data / "demo" / ".lock").stat().st_mode & 0o077 == 0
     assert proc.poll() is not None, "quitting the desk stops the backend"
-    with DemoBackend(tmp_path) as again:
+    with DemoBackend(data) as again:
         assert again.url == url, "the same port (and so the same local stores) next time"
 
 

@@ -108,14 +108,31 @@ async def test_offline_push_keeps_item_and_backs_off(tmp_path: Path) -> None:
 async def test_permanent_refusal_is_kept_as_failed(backend, tmp_path: Path) -> None:
     session = await signed_in(backend.url, tmp_path)
     try:
-        await session.sync.enqueue("announcement.ack", "POST", "/announcements/no-such/ack", {"version": 1})
+        publish_announcement(backend.context, title="t", body="b", mandatory=False, announcement_id="ann-v1")
+        # A version the announcement never had: refused for good (409).
+        await session.sync.enqueue("announcement.ack", "POST", "/announcements/ann-v1/ack", {"version": 99})
         assert await session.sync.push_once() is True
         [item] = session.sync.outbox.items()
-        assert item.status == "failed" and "404" in item.last_error
+        assert item.status == "failed" and "409" in item.last_error
         status = await session.sync.refresh_status()
         assert (status.pending, status.failed) == (0, 1)
         assert await session.retry_failed() == 1
         assert session.sync.outbox.items()[0].status == "pending"
+    finally:
+        await session.close()
+
+
+async def test_ack_of_a_withdrawn_announcement_is_settled_not_refused(backend, tmp_path: Path) -> None:
+    """QA: a mandatory announcement that expired while on screen left "refused 1" for good."""
+    session = await signed_in(backend.url, tmp_path)
+    try:
+        publish_announcement(backend.context, title="短期", body="b", mandatory=True, announcement_id="ann-short")
+        withdraw_announcement(backend.context, "ann-short")
+        await session.sync.enqueue("announcement.ack", "POST", "/announcements/ann-short/ack", {"version": 1})
+        assert await session.sync.push_once() is True
+        assert session.sync.outbox.items() == []
+        status = await session.sync.refresh_status()
+        assert (status.pending, status.failed) == (0, 0)
     finally:
         await session.close()
 

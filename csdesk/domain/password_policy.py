@@ -35,6 +35,10 @@ RULE_DIGIT = "digit"
 RULE_SYMBOL = "symbol"
 RULE_EMPLOYEE_ID = "employee_id"
 RULE_HISTORY = "history"
+#: Guard rule: at most ``max_length`` characters. Not one of :data:`RULE_IDS`
+#: (a checklist line "at most 256 characters" would be noise): :meth:`PasswordPolicy.check`
+#: adds it only when a password breaks it, so client and server refuse the same.
+RULE_MAX_LENGTH = "max_length"
 
 RULE_IDS: tuple[str, ...] = (
     RULE_LENGTH,
@@ -56,6 +60,7 @@ MESSAGES_EN: dict[str, str] = {
     RULE_SYMBOL: "At least one symbol, such as # ! @ % -.",
     RULE_EMPLOYEE_ID: "Must not contain your employee ID.",
     RULE_HISTORY: "Must differ from your last {count} passwords.",
+    RULE_MAX_LENGTH: "At most {max} characters.",
 }
 
 
@@ -95,6 +100,8 @@ class PasswordPolicy:
     """The password rules in force (operating guide §1.3). Numbers, not text.
 
     - ``min_length``: fewest characters (Unicode code points), 10.
+    - ``max_length``: most characters, 256 (the wire limit
+      ``schemas.PASSWORD_MAX_LENGTH``); checked as :data:`RULE_MAX_LENGTH`.
     - ``require_upper`` / ``require_lower``: a cased letter of each case
       (any script that has case; ``str.isupper``/``str.islower``).
     - ``require_digit``: a decimal digit (``str.isdecimal``).
@@ -111,6 +118,7 @@ class PasswordPolicy:
     """
 
     min_length: int = 10
+    max_length: int = 256
     require_upper: bool = True
     require_lower: bool = True
     require_digit: bool = True
@@ -124,6 +132,8 @@ class PasswordPolicy:
         """Refuse numbers that make no sense (``ValueError``)."""
         if self.min_length < 1:
             raise ValueError("min_length must be at least 1")
+        if self.max_length < self.min_length:
+            raise ValueError("max_length must not be below min_length")
         if self.history < 0 or self.max_age_days < 0 or self.warn_days < 0:
             raise ValueError("history, max_age_days and warn_days must not be negative")
 
@@ -156,6 +166,8 @@ class PasswordPolicy:
             return {"min": self.min_length}
         if rule == RULE_HISTORY:
             return {"count": self.history}
+        if rule == RULE_MAX_LENGTH:
+            return {"max": self.max_length}
         return {}
 
     def describe(self, rule: str) -> RuleResult:
@@ -168,6 +180,8 @@ class PasswordPolicy:
         Returns one :class:`RuleResult` per rule, in checklist order, passed
         or not, so the client can draw the whole checklist on each key press.
         ``employee_id`` empty means the ID is not known yet: that rule passes.
+        A password longer than ``max_length`` also gets a failed
+        :data:`RULE_MAX_LENGTH` result, right after ``length``.
         """
         results: list[RuleResult] = []
         for rule in self.rule_ids():
@@ -181,6 +195,12 @@ class PasswordPolicy:
                     self.params(rule),
                 )
             )
+            if rule == RULE_LENGTH and len(password) > self.max_length:
+                results.append(
+                    RuleResult(
+                        RULE_MAX_LENGTH, False, f"password.rule.{RULE_MAX_LENGTH}", self.params(RULE_MAX_LENGTH)
+                    )
+                )
         return results
 
     def failures(self, password: str, employee_id: str = "") -> list[RuleResult]:

@@ -222,7 +222,9 @@ class DeskScreen(Screen[None]):
         self._show()
 
     def on_desk_screen_announcement_arrived(self, message: AnnouncementArrived) -> None:
-        self.query_one(ActivityLog).add(t("desk.log_announcement", title=message.ann.title))
+        # A version above 1 is a changed text (guide §1.2: read it again).
+        key = "desk.log_announcement_updated" if message.ann.version > 1 else "desk.log_announcement"
+        self.query_one(ActivityLog).add(t(key, title=message.ann.title))
         if message.ann.mandatory:
             self.action_announcements(unread_only=True)
 

@@ -62,7 +62,7 @@ class EnrolScreen(CodeEntry, Screen[None]):
                 yield Static(t("enrol.hint"), id="hint")
                 yield Static("", id="secret")
                 yield Label(t("enrol.code"))
-                yield FormInput(placeholder="123 456", id="code")
+                yield FormInput(placeholder="123 456", id="code", kind="code")
                 yield Button(t("enrol.submit"), variant="primary", id="submit")
                 yield Static("", id="error")
         yield Footer()
@@ -130,6 +130,11 @@ class EnrolScreen(CodeEntry, Screen[None]):
         self.query_one(QrCode).show("")  # the secret leaves the screen
         self.query_one("#secret", Static).update("")
         await self.app.finish_sign_in()
+
+    def on_form_input_too_long(self, event: FormInput.TooLong) -> None:
+        """Characters past the cap were dropped: say so once."""
+        event.stop()
+        self._error(t("form.too_long"))
 
     def action_back(self) -> None:
         """Back to the login screen (nothing is enabled until a code is confirmed)."""

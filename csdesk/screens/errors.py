@@ -22,6 +22,34 @@ KNOWN_PROBLEMS = frozenset(
 )
 
 
+#: Wire field → catalogue label, so a refused value is named as the agent sees it.
+FIELD_LABELS = {
+    "employee_id": "login.employee_id",
+    "password": "login.password",
+    "current_password": "password.current",
+    "new_password": "password.new",
+    "code": "mfa.code",
+}
+
+
+def describe_validation_error(exc: BaseException) -> str:
+    """One line for a pydantic ``ValidationError`` raised before sending:
+    the first refused field, by its on-screen label, and what is wrong with it
+    (empty, too long, or otherwise not accepted). Never the class name."""
+    errors = exc.errors() if hasattr(exc, "errors") else []  # type: ignore[attr-defined]
+    first = errors[0] if errors else {}
+    loc = [str(part) for part in first.get("loc", ()) if isinstance(part, str)]
+    name = loc[-1] if loc else ""
+    field = t(FIELD_LABELS[name]) if name in FIELD_LABELS else (name.replace("_", " ") or "?")
+    kind = str(first.get("type", ""))
+    ctx = first.get("ctx") or {}
+    if kind in ("string_too_short", "missing") and ctx.get("min_length", 1) <= 1:
+        return t("error.field_empty", field=field)
+    if kind == "string_too_long" and "max_length" in ctx:
+        return t("error.field_too_long", field=field, max=ctx["max_length"])
+    return t("error.field_invalid", field=field)
+
+
 def describe_error(exc: BaseException) -> str:
     """Return a translated, secret-free message for ``exc``.
 
@@ -44,6 +72,10 @@ def describe_error(exc: BaseException) -> str:
             detail = exc.problem.detail or ""
             return t(f"problem.{exc.code}", detail=detail)
         return t("error.refused", status=exc.status, detail=str(exc))
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        return describe_validation_error(exc)
     if isinstance(exc, StoreLockedError):
         return t("error.store_locked")
     if isinstance(exc, StoreCorruptError):

@@ -29,15 +29,15 @@ from csdesk.domain.text import clean_text
 from csdesk.i18n import t
 from csdesk.themes import status_style
 from csdesk.widgets.bindings import translate_bindings
-from csdesk.widgets.form_screen import FormInput
+from csdesk.widgets.form_screen import MAX_PASSWORD_CHARS, FormInput
 from csdesk.widgets.texts import apply_texts
 
-#: Longest password sent (``ReauthRequest.password``), characters.
-MAX_PASSWORD_CHARS = 1024
+__all__ = ["MAX_PASSWORD_CHARS", "LockScreen", "describe_unlock_error"]
 
 
 def describe_unlock_error(exc: BaseException) -> str:
-    """One line for a failed unlock.
+    """One line for a failed unlock (or a failed "current password" check
+    on the signed-in password change, which fails the same way).
 
     ``account-locked`` names the local time it opens again (from the
     problem's ``locked_until``); everything else is worded as at sign-in
@@ -81,7 +81,7 @@ class LockScreen(Screen[bool]):
                 yield Static(id="title")
                 yield Static(Text(self.employee_id, style="bold"), id="agent")
                 yield Static(id="label-password")
-                yield FormInput(password=True, id="password", max_length=MAX_PASSWORD_CHARS)
+                yield FormInput(password=True, id="password", kind="password")
                 yield Static("", id="error")
                 yield Static("", id="offer")
 
@@ -127,6 +127,11 @@ class LockScreen(Screen[bool]):
     def _error(self, message: str, style: str | None = None) -> None:
         style = status_style(self.app, "error") if style is None else style
         self.query_one("#error", Static).update(Text(message, style=style))
+
+    def on_form_input_too_long(self, event: FormInput.TooLong) -> None:
+        """Characters past the cap were dropped: say so once."""
+        event.stop()
+        self._error(t("form.too_long"))
 
     @on(Input.Submitted, "#password")
     def _submit(self) -> None:

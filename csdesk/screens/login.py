@@ -16,12 +16,10 @@ from csdesk import __version__
 from csdesk.i18n import t
 from csdesk.services.preflight import terminal_too_small
 from csdesk.widgets.bindings import key_hint, translate_bindings
-from csdesk.widgets.form_screen import FormInput, FormScreen
+from csdesk.widgets.form_screen import MAX_PASSWORD_CHARS, FormInput, FormScreen
 from csdesk.widgets.texts import apply_texts
 
-
-#: Longest password the backend accepts (``LoginRequest.password``), characters.
-MAX_PASSWORD_CHARS = 1024
+__all__ = ["MAX_PASSWORD_CHARS", "LoginScreen"]
 
 
 class LoginScreen(FormScreen[None]):
@@ -48,9 +46,9 @@ class LoginScreen(FormScreen[None]):
             with Vertical(id="login-box"):
                 yield Static(id="title")
                 yield Label(id="label-employee-id", classes="field-label")
-                yield FormInput(id="employee-id")
+                yield FormInput(id="employee-id", kind="employee_id")
                 yield Label(id="label-password", classes="field-label")
-                yield FormInput(password=True, id="password")
+                yield FormInput(password=True, id="password", kind="password")
                 yield Button("", variant="primary", id="submit")
                 yield Static("", id="error")
         yield Static("", id="preflight")

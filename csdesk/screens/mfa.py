@@ -14,6 +14,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 from csdesk.i18n import t
 from csdesk.screens.code_entry import CodeEntry
 from csdesk.widgets.bindings import key_hint, translate_bindings
+from csdesk.widgets.form_screen import FormInput
 from csdesk.widgets.texts import apply_texts
 
 
@@ -41,7 +42,7 @@ class MfaScreen(CodeEntry, Screen[None]):
                 yield Static(id="title")
                 yield Static(id="hint")
                 yield Label(id="label-code")
-                yield Input(placeholder="123 456", id="code")
+                yield FormInput(placeholder="123 456", id="code", kind="code")
                 yield Button("", variant="primary", id="submit")
                 yield Static("", id="error")
         yield Footer()
@@ -92,6 +93,11 @@ class MfaScreen(CodeEntry, Screen[None]):
         )
         self._error("")
         self.query_one("#code", Input).focus()
+
+    def on_form_input_too_long(self, event: FormInput.TooLong) -> None:
+        """Characters past the cap were dropped: say so once."""
+        event.stop()
+        self._error(t("form.too_long"))
 
     def action_back(self) -> None:
         """Back to employee ID and password."""

@@ -59,11 +59,11 @@ class PasswordChangeScreen(FormScreen[bool]):
                 with Vertical(id="fields"):
                     if self.signed_in:
                         yield Label(t("password.current"))
-                        yield FormInput(password=True, id="current")
+                        yield FormInput(password=True, id="current", kind="password")
                     yield Label(t("password.new"))
-                    yield FormInput(password=True, id="new")
+                    yield FormInput(password=True, id="new", kind="new_password")
                     yield Label(t("password.again"))
-                    yield FormInput(password=True, id="again")
+                    yield FormInput(password=True, id="again", kind="new_password")
                     yield Button(t("password.submit"), variant="primary", id="submit")
                     yield Static("", id="error")
                 yield PasswordChecklist(self.policy, id="checklist")
@@ -112,6 +112,10 @@ class PasswordChangeScreen(FormScreen[bool]):
 
     @on(Button.Pressed, "#submit")
     def _submit(self) -> None:
+        if self.signed_in and not self.query_one("#current", Input).value:
+            self._error(t("password.need_current"))
+            self.set_focus(self.query_one("#current", Input))
+            return
         self.query_one(PasswordChecklist).mark_server_failures(set())
         if not self._redraw():
             self._error(t("password.not_yet"))
@@ -132,6 +136,7 @@ class PasswordChangeScreen(FormScreen[bool]):
     async def _save(self) -> None:
         from csdesk.api.errors import ProblemError
         from csdesk.screens.errors import describe_error
+        from csdesk.screens.lock import describe_unlock_error
         from csdesk.services import sign_in_steps
 
         session = self.app.get_session()
@@ -148,6 +153,14 @@ class PasswordChangeScreen(FormScreen[bool]):
                 self.query_one(PasswordChecklist).mark_server_failures(rules, password=new)
                 self._redraw()
                 self._error(t("password.refused", mark=glyph("✗")))
+            elif self.signed_in and exc.code == "invalid-credentials":
+                # No ID field here: only the current password can be wrong.
+                self._error(t("password.current_wrong"))
+            elif self.signed_in and exc.code == "account-locked":
+                # Too many wrong current passwords: the backend locked the
+                # account and ended this sign-in. Say until when (as the idle
+                # lock does), on the way back to the login screen.
+                self.app.end_session(describe_unlock_error(exc))
             else:
                 self._error(describe_error(exc))
             return

@@ -146,11 +146,13 @@ def reset_password(ctx: ServerContext, employee_id: str, *, actor: str = "admin"
     return password
 
 
-def reset_mfa(ctx: ServerContext, employee_id: str, *, actor: str = "admin") -> None:
+def reset_mfa(ctx: ServerContext, employee_id: str, *, actor: str = "admin") -> bool:
     """Forget the agent's TOTP secret: the next sign-in enrols a new authenticator.
 
     Every token the agent holds is revoked (the agent goes Offline), since a
-    lost phone may be in other hands. Raises :class:`AgentNotFoundError`.
+    lost phone may be in other hands. Returns whether an authenticator was
+    enrolled (False: there was none to remove). Raises
+    :class:`AgentNotFoundError`.
     """
     agent_id = _agent_id(employee_id)
     now = utcnow()
@@ -158,10 +160,12 @@ def reset_mfa(ctx: ServerContext, employee_id: str, *, actor: str = "admin") -> 
         agent = session.get(Agent, agent_id)
         if agent is None:
             raise AgentNotFoundError(f"no agent {agent_id}")
+        had_one = bool(agent.totp_secret)
         agent.totp_secret = ""
         agent.totp_last_step = None
         revoke_agent_tokens(session, agent, now)
         audit(session, agent_id=agent_id, type="admin", detail=f"reset-mfa by {actor}")
+    return had_one
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from csdesk.domain.agent_state import AGENT_REASONS, AgentState, NotReadyReason, can_move
 from csdesk.domain.identity import normalize_employee_id
 from csdesk.domain.schemas import AgentStateView
+from csdesk.domain.text import clean_text
 from csdesk.server.audit import audit
 from csdesk.server.context import ServerContext
 from csdesk.server.db import utcnow
@@ -39,13 +40,17 @@ def create_agent(
     guide §1.1/§1.3) means it must be changed at the first sign-in.
     ``totp_secret=None`` leaves TOTP unenrolled (the agent enrols at the
     first sign-in); ``phone`` is where SMS codes go. Raises ``ValueError``
-    for an invalid or already used employee ID, or an empty name or team.
-    Password policy is the caller's business.
+    for an invalid or already used employee ID, an empty name or team, or
+    one with control characters or escape sequences (a name is printed on
+    agents' and admins' terminals). Password policy is the caller's business.
     """
     agent_id = normalize_employee_id(employee_id)
     name, team = name.strip(), team.strip()
     if not name or not team:
         raise ValueError("name and team must not be empty")
+    for label, value in (("name", name), ("team", team)):
+        if clean_text(value, keep_newlines=False) != value or len(value) > 128:
+            raise ValueError(f"{label} must be one line of at most 128 characters, without control characters")
     password_hash = ctx.passwords.hash(password)
     now = utcnow()
     with ctx.db.write() as session:

@@ -34,7 +34,7 @@ from csdesk.services.last_agent import read_last_agent, write_last_agent
 from csdesk.services.preflight import PreflightResult, check_backend
 from csdesk.services.secrets import SecretStore
 from csdesk.services.contact import ContactService
-from csdesk.services.sync import LOCAL_ACKS, SETTINGS_ID, SyncService, SyncStatus
+from csdesk.services.sync import ACK_KIND, LOCAL_ACKS, SETTINGS_ID, SyncService, SyncStatus
 from csdesk.store.local import LocalStore, store_folder
 from csdesk.store.errors import StoreLockedError
 
@@ -355,7 +355,7 @@ class DeskSession:
             {"id": ann.id, "version": ann.version, "at": time.time()},
         )
         await self.sync.enqueue(
-            "announcement.ack", "POST", f"/announcements/{ann.id}/ack", {"version": ann.version}
+            ACK_KIND, "POST", f"/announcements/{ann.id}/ack", {"version": ann.version}
         )
 
     # -- settings ----------------------------------------------------------

@@ -23,6 +23,8 @@ from csdesk.api.errors import ApiError, OfflineError, ProblemError
 from csdesk.store.local import LocalStore
 from csdesk.store.outbox import Outbox, OutboxItem
 
+#: Outbox kind of an announcement acknowledgement.
+ACK_KIND = "announcement.ack"
 #: Collections pulled from ``GET /api/v1/sync/{collection}``.
 PULLED_COLLECTIONS: tuple[str, ...] = ("announcements", "settings", "work_orders", "callbacks")
 #: Local collection of acknowledgements made here (kept until the server shows them).
@@ -137,6 +139,10 @@ class SyncService:
         except ProblemError as exc:
             if exc.code == "version-conflict" and item.kind == "settings.update":
                 await self._rebase_settings(item)
+            elif exc.code == "not-found" and item.kind == ACK_KIND:
+                # The announcement was withdrawn: there is nothing left to
+                # acknowledge, so the item is settled, not kept as refused.
+                await self.io(self.outbox.mark_sent, item.key)
             elif exc.permanent:
                 await self.io(self.outbox.mark_failed, item.key, f"{exc.status} {exc}")
             else:

@@ -22,6 +22,14 @@ and a Backspace typed just before Tab could delete in the next field.
 :class:`FormInput` runs those bindings in its own key handler, in the order
 the keys came.
 
+Every field also has a cap (:data:`FIELD_CAPS`, the wire limits of
+``csdesk.domain.schemas``). Textual's Input does work per key that grows
+with the value (a 100 KB paste typed as keys froze the app for minutes), so
+:class:`FormInput` drops a printable key at the cap before the Input sees
+it, cuts a bracketed paste to the room left, and says so once (a
+:class:`FormInput.TooLong` message; :class:`FormScreen` shows
+``form.too_long`` in its error line).
+
 The two bindings are Textual's standard focus keys, not offered for
 remapping (this module is not under ``csdesk.screens``, so the settings key
 table does not list them), but carry ids like every csdesk binding.
@@ -33,8 +41,34 @@ from collections.abc import Callable
 
 from textual import events
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen, ScreenResultType
 from textual.widgets import Input
+
+from csdesk.i18n import t
+
+# The backend's limits (``csdesk.domain.schemas``), copied rather than imported:
+# the login screen must start without pydantic (tests/test_layers.py).
+# tests/tui/test_qa_round5.py checks they still match the wire models.
+
+#: Longest employee ID (``LoginRequest.employee_id``), characters.
+MAX_EMPLOYEE_ID_CHARS = 64
+#: Longest existing password sent (sign-in, unlock, "current password"): the
+#: backend's limit (``LoginRequest.password`` = ``ReauthRequest.password`` =
+#: ``MyPasswordChange.current_password``).
+MAX_PASSWORD_CHARS = 1024
+#: Longest new password (``schemas.PASSWORD_MAX_LENGTH``, the policy's ``max_length``).
+MAX_NEW_PASSWORD_CHARS = 256
+#: Longest one-time code (``MfaRequest.code`` = ``TotpConfirmRequest.code``).
+MAX_CODE_CHARS = 32
+
+#: The cap of each kind of sign-in field, in one place.
+FIELD_CAPS = {
+    "employee_id": MAX_EMPLOYEE_ID_CHARS,
+    "password": MAX_PASSWORD_CHARS,
+    "new_password": MAX_NEW_PASSWORD_CHARS,
+    "code": MAX_CODE_CHARS,
+}
 
 
 class FormScreen(Screen[ScreenResultType]):
@@ -47,6 +81,13 @@ class FormScreen(Screen[ScreenResultType]):
             id="form.focus_previous", show=False, priority=True,
         ),
     ]
+
+    def on_form_input_too_long(self, event: FormInput.TooLong) -> None:
+        """A field dropped characters past its cap: say so in the error line."""
+        event.stop()
+        show = getattr(self, "_error", None)
+        if callable(show):
+            show(t("form.too_long"))
 
     def action_focus_next_field(self) -> None:
         """Tab: the next focusable widget, now (not after the queued keys)."""
@@ -76,10 +117,64 @@ class FormScreen(Screen[ScreenResultType]):
 
 
 class FormInput(Input):
-    """An Input whose own editing keys act in order with the typed characters."""
+    """An Input whose own editing keys act in order with the typed characters.
+
+    ``kind`` (a key of :data:`FIELD_CAPS`) sets ``max_length``; keys past it
+    are dropped at once and :class:`TooLong` is posted once per overflow.
+    """
+
+    class TooLong(Message):
+        """Characters past the field's cap were dropped (posted once until the value shrinks)."""
+
+        def __init__(self, field: FormInput) -> None:
+            super().__init__()
+            self.field = field
+
+        @property
+        def control(self) -> FormInput:
+            return self.field
+
+    def __init__(self, *args: object, kind: str | None = None, **kwargs: object) -> None:
+        if kind is not None:
+            kwargs.setdefault("max_length", FIELD_CAPS[kind])
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._told_too_long = False
+
+    def _too_long(self) -> None:
+        if not self._told_too_long:
+            self._told_too_long = True
+            self.post_message(self.TooLong(self))
+
+    def _on_paste(self, event: events.Paste) -> None:
+        if not self.max_length or not event.text:
+            return  # Input's own handler (next in the MRO) inserts it
+        lines = event.text.splitlines()
+        line = lines[0] if lines else ""
+        start, end = sorted(self.selection)
+        room = self.max_length - (len(self.value) - (end - start))
+        if len(line) <= room:
+            self._told_too_long = False
+            return
+        event.stop()
+        event.prevent_default()  # Input would refuse it whole (and ring)
+        line = line[: max(room, 0)]
+        if line:
+            if start == end:
+                self.insert_text_at_cursor(line)
+            else:
+                self.replace(line, start, end)
+        self._too_long()
 
     async def _on_key(self, event: events.Key) -> None:
         if event.is_printable:
+            if self.max_length and len(self.value) >= self.max_length:
+                if self.selection.is_empty:
+                    # At the cap: drop it here, before the Input does any work.
+                    event.stop()
+                    event.prevent_default()
+                    self._too_long()
+                return
+            self._told_too_long = False
             return  # Input's own handler (next in the MRO) inserts it
         for binding in self._bindings.key_to_bindings.get(event.key, ()):
             if binding.priority:
