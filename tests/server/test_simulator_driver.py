@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +13,8 @@ from csdesk.server.customers import DEMO_CUSTOMERS
 from csdesk.server.simulator.driver import DriverConfig, SimulatorDriver, reply_delay, secrets_of
 from csdesk.server.simulator.openings import load_openings
 from csdesk.server.simulator.scenarios import load_scenarios
+from tests.shared_data import BANKING77
 
-BANKING77 = Path(__file__).resolve().parents[3] / "shared" / "data" / "banking77"
 CUSTOMERS = [secrets_of(c) for c in DEMO_CUSTOMERS]
 SCENARIOS = load_scenarios()
 

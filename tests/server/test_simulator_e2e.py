@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,8 +21,9 @@ from csdesk.server.seed import DEMO_AGENTS
 from csdesk.server.simulator.driver import DriverConfig, ServerBackend, Simulation, SimulatorDriver, secrets_of
 from csdesk.server.simulator.scenarios import load_scenarios
 from tests.server.live_helpers import Desk, desk
+from tests.shared_data import BANKING77
 
-BANKING77_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "banking77" / "train.csv"
+BANKING77_CSV = BANKING77 / "train.csv"
 
 SCENARIOS = load_scenarios()
 CUSTOMERS = [secrets_of(c) for c in DEMO_CUSTOMERS]

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import random
-from pathlib import Path
 
 import pytest
 
 from csdesk.server.simulator.openings import Opening, load_openings
 from csdesk.server.simulator.scenarios import load_scenarios, pick_scenario
+from tests.shared_data import BANKING77
 
-BANKING77 = Path(__file__).resolve().parents[3] / "shared" / "data" / "banking77"
 CATEGORIES = json.loads((BANKING77 / "categories.json").read_text(encoding="utf-8"))
 
 

@@ -20,8 +20,8 @@ from csdesk.server.simulator.scenarios import (
     pick_channel,
     pick_scenario,
 )
+from tests.shared_data import BANKING77
 
-BANKING77 = Path(__file__).resolve().parents[3] / "shared" / "data" / "banking77"
 CATEGORIES = json.loads((BANKING77 / "categories.json").read_text(encoding="utf-8"))
 
 
