@@ -166,7 +166,12 @@ class LoginScreen(FormScreen[None]):
         except ValueError:
             self._error(t("login.bad_id"))
         except Exception as exc:  # every failure becomes one clear line
+            from csdesk.api.errors import OfflineError
+
             self._error(describe_error(exc))
+            if isinstance(exc, OfflineError):
+                # The pre-flight line must not keep saying "reachable".
+                self.action_preflight()
             if getattr(exc, "code", None) == "invalid-credentials":
                 pwd = self.query_one("#password", Input)
                 pwd.value = ""

@@ -271,3 +271,21 @@ def test_client_side_validation_errors_name_the_field() -> None:
         message = describe_error(info.value)
         assert message == expected
         assert "ValidationError" not in message
+
+
+async def test_preflight_line_follows_a_sign_in_that_finds_the_backend_gone(backend, tmp_path: Path) -> None:
+    """QA: after the backend died, a failed sign-in said "unreachable" but the
+    pre-flight line below kept saying "backend reachable" until F5."""
+    app = make_app(backend.url, tmp_path / "data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "LoginScreen")
+        preflight = lambda: str(app.screen.query_one("#preflight").render())  # noqa: E731
+        await wait_for(pilot, lambda: "backend reachable" in preflight())
+        backend.stop()
+        app.screen.query_one("#employee-id", Input).value = AGENT["employee_id"]
+        password = app.screen.query_one("#password", Input)
+        password.value = AGENT["password"]
+        password.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "cannot be reached" in error_text(app), timeout=30)
+        await wait_for(pilot, lambda: "unreachable" in preflight(), timeout=30)
