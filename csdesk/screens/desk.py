@@ -138,7 +138,7 @@ class DeskScreen(Screen[None]):
         else:
             panel.append(t("desk.hint_other"))
         if self._todo_count is not None:
-            key = self._todos_key()
+            key = key_hint(self, "desk.todos")
             if self._todo_count:
                 line = t("desk.todos", count=self._todo_count, key=key)
                 panel.append("\n" + line, style=status_style(self.app, "warn"))
@@ -147,12 +147,6 @@ class DeskScreen(Screen[None]):
         if not self._bar.online:
             panel.append("\n" + t("desk.offline_hint"), style=status_style(self.app, "error"))
         self.query_one("#state-panel", Static).update(panel)
-
-    def _todos_key(self) -> str:
-        """The key that opens the to-dos (``ctrl+t``, or the agent's own)."""
-        from csdesk.screens.todos import todos_key
-
-        return todos_key(self)
 
     # -- to-dos (operating guide §1.2) --------------------------------------
 

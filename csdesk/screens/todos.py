@@ -36,14 +36,15 @@ if TYPE_CHECKING:
 
 def todos_key(node: DOMNode) -> str:
     """The key(s) that open the to-dos on the desk (``desk.todos``) as hints
-    show them, e.g. ``"ctrl+t"``: the agent's remapping, else the default."""
+    show them, e.g. ``"ctrl+t"``: :func:`key_hint`, falling back to the desk's
+    default when ``node`` is not on the desk (the app's palette)."""
     from csdesk.screens.desk import DeskScreen
 
-    keymap = getattr(node.app, "_keymap", {}) or {}
-    keys = keymap.get("desk.todos") or next(
-        binding.key for binding in DeskScreen.BINDINGS if getattr(binding, "id", None) == "desk.todos"
-    )
-    return "/".join(key_label(key) for key in keys.split(",") if key.strip()) or "?"
+    hint = key_hint(node, "desk.todos")
+    if hint != "?":
+        return hint
+    default = next(binding.key for binding in DeskScreen.BINDINGS if getattr(binding, "id", None) == "desk.todos")
+    return "/".join(key_label(key) for key in default.split(",") if key.strip())
 
 
 def kind_label(item: TodoItem) -> str:
