@@ -57,8 +57,12 @@ MAX_EMPLOYEE_ID_CHARS = 64
 #: backend's limit (``LoginRequest.password`` = ``ReauthRequest.password`` =
 #: ``MyPasswordChange.current_password``).
 MAX_PASSWORD_CHARS = 1024
-#: Longest new password (``schemas.PASSWORD_MAX_LENGTH``, the policy's ``max_length``).
-MAX_NEW_PASSWORD_CHARS = 256
+#: Cap of the new-password fields: the same as for a password at sign-in,
+#: *above* the policy's maximum (``schemas.PASSWORD_MAX_LENGTH``, 256). A
+#: longer password must arrive whole, so the checklist marks "at most 256"
+#: and the form refuses it; a cap at 256 would silently save the first 256
+#: characters, a password the agent never typed and cannot sign in with.
+MAX_NEW_PASSWORD_CHARS = MAX_PASSWORD_CHARS
 #: Longest one-time code (``MfaRequest.code`` = ``TotpConfirmRequest.code``).
 MAX_CODE_CHARS = 32
 

@@ -74,8 +74,12 @@ def test_caps_match_the_wire_limits() -> None:
     from csdesk.domain import schemas
 
     assert MAX_EMPLOYEE_ID_CHARS == _wire_max(schemas.LoginRequest, "employee_id") == 64
-    assert MAX_NEW_PASSWORD_CHARS == PASSWORD_MAX_LENGTH == DEFAULT_POLICY.max_length == 256
-    assert MAX_NEW_PASSWORD_CHARS == _wire_max(schemas.MyPasswordChange, "new_password")
+    assert PASSWORD_MAX_LENGTH == DEFAULT_POLICY.max_length == 256
+    assert PASSWORD_MAX_LENGTH == _wire_max(schemas.MyPasswordChange, "new_password")
+    # QA: a new-password field capped at 256 cut a 300-character paste and
+    # saved the cut password. The field takes what sign-in takes; the
+    # checklist refuses anything over the policy's maximum.
+    assert MAX_NEW_PASSWORD_CHARS == MAX_PASSWORD_CHARS > PASSWORD_MAX_LENGTH
     for model, field in (
         (schemas.LoginRequest, "password"),
         (schemas.ReauthRequest, "password"),
@@ -229,10 +233,14 @@ async def test_too_long_new_password_is_marked_in_the_checklist(backend, tmp_pat
         screen = app.screen
         checklist = lambda: str(screen.query_one("#checklist").render())  # noqa: E731
         assert "At most" not in checklist()  # listed only when broken
-        long = "Aa1#" * 75  # 300 characters, set directly (typing stops at the cap)
+        long = "Aa1#" * 75  # 300 characters, pasted whole into both fields
         screen.query_one("#current", Input).value = AGENT["password"]
-        screen.query_one("#new", Input).value = long
-        screen.query_one("#again", Input).value = long
+        for selector in ("#new", "#again"):
+            screen.query_one(selector, Input).focus()
+            await pilot.pause()
+            screen.query_one(selector, Input).post_message(events.Paste(long))
+            await pilot.pause(0.1)
+            assert screen.query_one(selector, Input).value == long
         await pilot.pause(0.2)
         assert "✗ At most 256 characters" in checklist()
         screen.query_one("#again", Input).focus()
