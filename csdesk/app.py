@@ -481,6 +481,11 @@ class CsdeskApp(App[int]):
             super().push_screen(LockScreen(session.profile.employee_id), self._unlocked)
         finally:
             self._pushing_over_lock = False
+        # An offer ringing now shows on the lock screen as well (no customer data).
+        for screen in self.screen_stack:
+            show = getattr(screen, "offer_to_lock_screen", None)
+            if show is not None:
+                self.call_after_refresh(show)
         # Toasts still up (they may name a customer) go under the lock too.
         self._held_notifications.extend(self._notifications)
         self.clear_notifications()
@@ -635,7 +640,14 @@ class CsdeskApp(App[int]):
             if ok:
                 self.run_worker(self._sign_out_and_exit(), exclusive=True, group="sign-out")
 
-        self.push_over_lock(ConfirmScreen(t("signout.confirm")), done)
+        # Live work in hand (a contact, a ringing offer): say what becomes of it.
+        question = t("signout.confirm")
+        for screen in self.screen_stack:
+            warning = getattr(screen, "sign_out_warning", None)
+            said = warning() if warning is not None else None
+            if said:
+                question = said
+        self.push_over_lock(ConfirmScreen(question), done)
 
     async def _sign_out_and_exit(self) -> None:
         from csdesk.api.errors import ApiError

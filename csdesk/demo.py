@@ -17,6 +17,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from csdesk.server.runner import SimulatorOptions
 
 #: Seconds to wait for the backend to answer ``/health``.
 START_TIMEOUT = 30.0
@@ -81,19 +85,33 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes] | None, timeout: float)
     return False
 
 
+def simulator_args(options: SimulatorOptions | None) -> list[str]:
+    """The ``csdesk server`` options for ``options`` (``--no-simulate`` for None)."""
+    if options is None:
+        return ["--no-simulate"]
+    args = ["--simulate", "--arrival-seconds", repr(options.arrival_seconds)]
+    if options.customers is not None:
+        args += ["--customers", str(options.customers)]
+    return args + ["--channels", options.mix]
+
+
 class DemoBackend:
     """Context manager: a reference backend on 127.0.0.1 with demo data.
 
     ``data_dir/demo`` holds ``demo.db`` (SQLite), ``server.log`` and the port
     used last; local stores live in ``data_dir/stores``. ``reset=True``
-    deletes the database and this backend's local stores first. ``.url`` is ``http://127.0.0.1:PORT``.
+    deletes the database and this backend's local stores first.
+    ``simulator`` runs the training simulator in the backend with those
+    options (``csdesk demo`` passes them; None, the default here: no
+    simulated customers). ``.url`` is ``http://127.0.0.1:PORT``.
     Raises ``DemoError`` when the backend does not come up.
     """
 
-    def __init__(self, data_dir: Path, *, reset: bool = False) -> None:
+    def __init__(self, data_dir: Path, *, reset: bool = False, simulator: SimulatorOptions | None = None) -> None:
         self.data_dir = data_dir
         self.folder = data_dir / "demo"
         self.reset = reset
+        self.simulator = simulator
         self.db_path = self.folder / "demo.db"
         self.log_path = self.folder / "server.log"
         self.url = ""
@@ -133,6 +151,7 @@ class DemoBackend:
             ]
             if self.reset and attempt == 0:
                 cmd.append("--reset")
+            cmd += simulator_args(self.simulator)
             log = os.fdopen(os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
             try:
                 self.proc = subprocess.Popen(

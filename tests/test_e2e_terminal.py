@@ -85,7 +85,8 @@ def demo_terminal(tmp_path: Path) -> Terminal:
         "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
     }
     env.pop("NO_COLOR", None)
-    return Terminal([sys.executable, "-m", "csdesk", "demo"], env)
+    # No simulated customers: an offer arriving mid-test would change the states asserted.
+    return Terminal([sys.executable, "-m", "csdesk", "demo", "--no-simulate"], env)
 
 
 def test_demo_sign_in_to_sign_out_in_a_real_terminal(tmp_path: Path) -> None:

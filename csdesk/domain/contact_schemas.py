@@ -336,6 +336,14 @@ class SessionRecordView(WireModel):
     transferred_to: str | None = None
 
 
+class SessionRecordDoc(SessionRecordView):
+    """A session record as the ``session_records`` sync collection carries it
+    (the local copy F8 reads): the record plus the contact's ``transcript``
+    (lines as the agent saw them, already cleaned by the backend)."""
+
+    transcript: list[TranscriptLine] = []
+
+
 class TranscriptEvent(WireModel):
     """Data of the ``transcript`` SSE event: a new line of the agent's contact."""
 

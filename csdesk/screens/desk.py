@@ -1,10 +1,18 @@
 """The desk: the agent's home screen after sign-in (operating guide §2).
 
-Header: agent, state, time in state, sync status. F2 toggles Ready / Not
-Ready (Not Ready asks for a reason code); the change is made on the server.
-Below: what the agent can do next, the count of to-dos (guide §1.2; ctrl+t
-opens them, kept fresh as sync pulls changes and every minute) and a log of
-what happened this session.
+Header: agent, state, time in state, sync status; the counters (time in
+state, handle, hold, ACW left, queue depth). F2 toggles Ready / Not Ready
+(Not Ready asks for a reason code); the change is made on the server.
+
+Between contacts: what the agent can do next, the count of to-dos (guide
+§1.2; ctrl+t opens them) and a log of what happened this session. An offer
+rings in a banner (bell / flash per the agent's settings, also through the
+lock screen): Enter accepts, ctrl+d declines with a reason. With a contact
+in hand the live panels replace the log (:class:`LiveContact`): transcript,
+composer with the greeting script, customer card, checklist; F5 verifies
+the customer, F7 runs a business operation, F9 ends the contact and wraps
+up; phone calls add hold, mute and transfer. The live-session logic lives
+in :mod:`csdesk.screens.desk_live` (a mixin of this screen).
 """
 
 from __future__ import annotations
@@ -23,25 +31,31 @@ from textual.widgets import Footer, Static
 
 from csdesk.domain.agent_state import AgentState, NotReadyReason
 from csdesk.i18n import t
+from csdesk.screens.desk_live import LIVE_BINDINGS, LiveDeskMixin
 from csdesk.widgets.activity_log import ActivityLog
 from csdesk.widgets.agent_bar import AgentBar, BarState
 from csdesk.themes import status_style
 from csdesk.widgets.bindings import key_hint, translate_bindings
+from csdesk.widgets.contact_timers import ContactTimers
+from csdesk.widgets.live_contact import LiveContact
+from csdesk.widgets.offer_banner import OfferBanner
 
 if TYPE_CHECKING:
     from csdesk.domain.schemas import AgentStateView, Announcement
     from csdesk.services.sync import SyncStatus
 
 
-class DeskScreen(Screen[None]):
+class DeskScreen(LiveDeskMixin, Screen[None]):
     """Home screen of a signed-in agent."""
 
     CSS_PATH = "desk.tcss"
     BINDINGS = [
-        Binding("f2", "toggle_ready", "desk.toggle_ready", id="desk.toggle_ready"),
+        Binding("f2", "toggle_ready", "desk.toggle_ready", id="desk.toggle_ready", priority=True),
         Binding("ctrl+r", "toggle_ready", "desk.toggle_ready_alt", id="desk.toggle_ready_alt", show=False),
         Binding("ctrl+n", "announcements", "desk.announcements", id="desk.announcements", show=False),
         Binding("ctrl+t", "app.todos", "desk.todos", id="desk.todos", show=False),
+        Binding("f8,alt+r", "records", "desk.records", id="desk.records", show=False, priority=True),
+        *LIVE_BINDINGS,
     ]
 
     #: Seconds between two recounts of the to-dos (the day and "overdue" move on).
@@ -82,11 +96,15 @@ class DeskScreen(Screen[None]):
         self._busy = False
         #: To-dos counted from the local store (None until the first count).
         self._todo_count: int | None = None
+        self.init_live()
 
     def compose(self) -> ComposeResult:
         yield AgentBar(id="agent-bar")
+        yield OfferBanner(id="offer")
+        yield ContactTimers(id="timers")
         yield Static("", id="state-panel")
         yield ActivityLog(id="activity")
+        yield LiveContact(self, id="live")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -108,14 +126,22 @@ class DeskScreen(Screen[None]):
             self.query_one(ActivityLog).add(
                 t("desk.signed_in", name=profile.name, eid=profile.employee_id)
             )
+        self.query_one(ContactTimers).set_state_since(self._bar.since if profile else None)
+        self.start_live()
         self._show()
+
+    def on_unmount(self) -> None:
+        self.stop_live()
 
     def retranslate(self) -> None:
         """Redraw labels in the current language (the log keeps its lines)."""
+        translate_bindings(self)
+        self.retranslate_live()
         self._show()
 
     def settings_changed(self) -> None:
         """Theme or keys changed: redraw (the hints name the keys bound now)."""
+        self.retranslate_live()
         self._show()
 
     # -- rendering ---------------------------------------------------------
@@ -151,8 +177,10 @@ class DeskScreen(Screen[None]):
     # -- to-dos (operating guide §1.2) --------------------------------------
 
     def on_screen_resume(self) -> None:
-        """Back on top (announcements acknowledged, a to-do closed): count again."""
+        """Back on top (announcements acknowledged, a to-do closed): count again,
+        and open a wrap-up that became due while another screen was up."""
         self.recount_todos()
+        self._apply_contact()
 
     @work(exclusive=True, group="todo-count")
     async def recount_todos(self) -> None:
@@ -173,8 +201,15 @@ class DeskScreen(Screen[None]):
             self._show()
 
     def on_desk_screen_collection_changed(self, message: CollectionChanged) -> None:
+        from csdesk.services.records import RECORDS
         from csdesk.services.todos import TODO_COLLECTIONS
 
+        if message.name == RECORDS:
+            for screen in self.app.screen_stack:
+                changed = getattr(screen, "records_changed", None)
+                if changed is not None:
+                    changed()
+            return
         if message.name not in TODO_COLLECTIONS:
             return
         self.recount_todos()
@@ -201,6 +236,8 @@ class DeskScreen(Screen[None]):
         if reason:
             label += f" ({t(f'reason.{reason}')})"
         self.query_one(ActivityLog).add(t("desk.log_state", state=label))
+        self.query_one(ContactTimers).set_state_since(self._bar.since)
+        self.refresh_bindings()
         self._show()
 
     def on_desk_screen_sync_changed(self, message: SyncChanged) -> None:
@@ -286,9 +323,19 @@ class DeskScreen(Screen[None]):
             t("cmd.announcements"), t("cmd.announcements.help", key=key_hint(self, "desk.announcements")),
             self.action_announcements,
         )
+        yield from self.live_palette_commands()
+        yield SystemCommand(t("cmd.records"), t("cmd.records.help", key=key_hint(self, "desk.records")),
+                            self.action_records)
         yield SystemCommand(t("cmd.change_password"), t("cmd.change_password.help"), self.action_change_password)
         if self._bar.failed:
             yield SystemCommand(t("cmd.retry_failed"), t("cmd.retry_failed.help"), self.action_retry_failed)
+
+    def action_records(self) -> None:
+        """F8: the agent's session records, with transcripts (guide §3.3)."""
+        from csdesk.screens.records import RecordsScreen
+
+        if not any(isinstance(screen, RecordsScreen) for screen in self.app.screen_stack):
+            self.app.push_screen(RecordsScreen())
 
     def action_change_password(self) -> None:
         """Choose a new password (guide §1.3: change it periodically)."""

@@ -111,6 +111,8 @@ class LockScreen(Screen[bool]):
         self._render_offer()
 
     def _render_offer(self) -> None:
+        if not self.is_mounted:
+            return  # on_mount draws it
         line = self.query_one("#offer", Static)
         if self._offer is None:
             line.update("")

@@ -18,6 +18,8 @@ class ReasonScreen(ModalScreen[NotReadyReason | None]):
     """Pick why the agent goes Not Ready (break, meal, training, meeting, other).
 
     Digits 1–5 pick directly; Enter picks the highlighted one; Esc cancels.
+    ``title``: the question shown (default "Not Ready: why?"; declining an
+    offer asks why it was declined).
     """
 
     CSS_PATH = "reason.tcss"
@@ -29,13 +31,14 @@ class ReasonScreen(ModalScreen[NotReadyReason | None]):
         ),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, title: str | None = None) -> None:
         super().__init__()
         translate_bindings(self)
+        self._title = title
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(t("reason.title"), id="title")
+            yield Static(self._title or t("reason.title"), id="title", markup=False)
             yield OptionList(
                 *(
                     Option(f"{i}. {t(f'reason.{r.value}')}", id=r.value)

@@ -110,7 +110,11 @@ def change_state_by_hand(
     Not Ready needs a reason from ``AGENT_REASONS`` (``sign_in`` is the
     server's); other states take none. Raises :class:`ProblemError`
     ``validation-error`` (422) for a missing/extra/reserved reason and
-    ``illegal-transition`` (409) for a move the state machine forbids.
+    ``illegal-transition`` (409) for a move the state machine forbids —
+    Offline while On Contact included: a state change never drops a contact
+    (sign-out ends it into wrap-up instead, :mod:`csdesk.server.presence`).
+    Offline from Offered or ACW is allowed; the caller then releases the
+    agent's contacts (``presence.release_contacts``).
     """
     if state is AgentState.NOT_READY:
         if reason is None or reason not in AGENT_REASONS:
@@ -131,6 +135,12 @@ def change_state_by_hand(
             errors=[{"field": "body.reason", "message": "must be null unless state is not_ready"}],
         )
     current = AgentState(agent.state)
+    if current is AgentState.ON_CONTACT and state is AgentState.OFFLINE:
+        raise ProblemError(
+            "illegal-transition",
+            "Cannot go Offline on a contact: end it first (POST /contacts/{id}/end), "
+            "or sign out (POST /auth/logout), which ends it into wrap-up for you.",
+        )
     if not can_move(current, state):
         raise ProblemError(
             "illegal-transition", f"Cannot move from {current.value} to {state.value} by hand."

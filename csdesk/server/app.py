@@ -18,6 +18,7 @@ from csdesk.server.routes import operations as operation_routes
 from csdesk.server.routes import verification as verification_routes
 from csdesk.server.routes import contacts as contact_routes
 from csdesk.server.seed import seed_if_new
+from csdesk.server.sync import backfill_session_records
 
 API_PREFIX = "/api/v1"
 
@@ -27,6 +28,11 @@ def create_app(settings: ServerSettings, *, context: ServerContext | None = None
 
     The database is opened here (not at lifespan start), so a bad path fails
     at once. Demo data goes into a new database when ``settings.seed_demo``.
+    With ``settings.simulate`` the training simulator
+    (:class:`csdesk.server.simulator.driver.Simulation`) is built here — an
+    unreadable or invalid customers CSV raises OSError/ValueError at once —
+    started with the lifespan and stopped first when it ends; it is
+    ``app.state.simulation`` (None when off).
     The :class:`ServerContext` is ``app.state.ctx``; pass ``context`` to
     share one. Routes live under ``/api/v1``; the OpenAPI document is
     ``/api/v1/openapi.json`` and the docs UI ``/api/v1/docs``. Every error is
@@ -36,15 +42,31 @@ def create_app(settings: ServerSettings, *, context: ServerContext | None = None
     ctx = context or ServerContext.open(settings)
     if settings.seed_demo:
         seed_if_new(ctx)
-        start_seeding(ctx)  # issue #4: demo customers, hashed in the background
+    backfill_session_records(ctx)  # records made before they were synced
+    simulation = None
+    if settings.simulate:
+        from csdesk.server.simulator.driver import Simulation
+
+        try:
+            simulation = Simulation.from_settings(ctx)  # a bad CSV fails here, before serving
+        except BaseException:
+            if context is None:
+                ctx.close()
+            raise
+    if settings.seed_demo or settings.simulate:
+        start_seeding(ctx)  # issue #4: demo customers (the simulator's too), hashed in the background
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         routing = RoutingEngine(ctx)  # issue #4: offers, offer timeouts, ACW deadlines
         routing.start()
+        if simulation is not None:
+            await simulation.start()  # issue #4: training simulator
         try:
             yield
         finally:
+            if simulation is not None:
+                await simulation.stop()
             routing.stop()
             ctx.hub.close()  # background seeding stops at its next hash…
             ctx.customers_ready.wait(2)  # …or finishes its write first
@@ -61,6 +83,7 @@ def create_app(settings: ServerSettings, *, context: ServerContext | None = None
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.state.simulation = simulation  # the training simulator, or None
     install_problem_handlers(app)
     for module in (health, auth, me, announcements, sync, events):
         app.include_router(module.router, prefix=API_PREFIX)

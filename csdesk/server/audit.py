@@ -38,6 +38,9 @@ AUDIT_TYPES = frozenset(
         "transfer",
         "wrap-up",
         "customer-left",
+        # issue #4: contacts of an agent who signs out (csdesk.server.presence)
+        "offer-returned",
+        "contact-ended-sign-out",
     }
 )
 

@@ -25,11 +25,9 @@ import pyotp
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from csdesk.domain.agent_state import AgentState, NotReadyReason
 from csdesk.domain.identity import normalize_employee_id, normalize_otp
 from csdesk.domain.schemas import MfaChallenge, SmsChallenge, TokenPair, TotpEnrolment
 from csdesk.server import lockout
-from csdesk.server.agents import move_agent
 from csdesk.server.audit import audit
 from csdesk.server.context import ServerContext
 from csdesk.server.db import utcnow
@@ -41,6 +39,7 @@ from csdesk.server.passwords import (
     recent_hashes,
     set_password,
 )
+from csdesk.server.presence import sign_out, state_at_sign_in
 from csdesk.server.problems import ProblemError
 from csdesk.server.security import new_token, new_totp_secret, token_digest, verify_totp
 from csdesk.server.sms import mask_phone, sms_text
@@ -276,10 +275,14 @@ def _wrong_code(ctx: ServerContext, session: Session, ticket: MfaTicket, now: da
 def _sign_in(
     ctx: ServerContext, session: Session, agent: Agent, ticket: MfaTicket, now: datetime, how: str
 ) -> TokenPair:
-    """The second factor passed: use the ticket up, Not Ready (``sign_in``), audit, tokens."""
+    """The second factor passed: use the ticket up, the agent's state, audit, tokens.
+
+    The state is Not Ready (``sign_in``), or ACW / On Contact when a contact
+    awaits the agent (:func:`csdesk.server.presence.state_at_sign_in`).
+    """
     ticket.used_at = now
     session.execute(delete(PendingTotp).where(PendingTotp.ticket_hash == ticket.ticket_hash))
-    move_agent(session, agent, AgentState.NOT_READY, NotReadyReason.SIGN_IN, now)
+    state_at_sign_in(session, ctx.settings, agent, now)
     audit(session, agent_id=agent.employee_id, type="sign-in", detail=how)
     return _issue(
         ctx,
@@ -301,7 +304,8 @@ def complete_mfa(
     ``method="sms"``: the code last sent by :func:`send_sms_code` for this
     ticket, within ``sms_code_ttl`` seconds. Success uses the ticket up,
     puts the agent in Not Ready (``sign_in``) with a ``state`` event, and
-    returns a new token pair. Raises :class:`ProblemError`
+    returns a new token pair (an agent with a contact awaiting wrap-up
+    comes back in ACW instead, see :mod:`csdesk.server.presence`). Raises :class:`ProblemError`
     ``mfa-ticket-invalid`` (unknown, used, expired, or killed after
     ``mfa_max_attempts`` wrong codes), ``invalid-code`` (401),
     ``password-change-required`` (403) while the password must be changed,
@@ -537,7 +541,7 @@ def _end_sign_in(session: Session, auth: AuthContext, now: datetime, detail: str
     _revoke_sign_in(session, auth.sign_in, now)
     agent = session.get(Agent, auth.agent_id)
     if agent is not None:
-        move_agent(session, agent, AgentState.OFFLINE, None, now)
+        sign_out(session, agent, now)
     audit(session, agent_id=auth.agent_id, type="sign-out", detail=detail)
 
 
@@ -613,9 +617,10 @@ def revoke_agent_tokens(
 ) -> int:
     """Revoke the agent's live tokens (except those of ``keep_sign_in``); return how many.
 
-    Without a sign-in to keep, an agent whose tokens were revoked goes
-    Offline (with a ``state`` event), so routing never offers contacts to
-    a desk that can no longer answer.
+    Without a sign-in to keep, an agent whose tokens were revoked is signed
+    out (Offline with a ``state`` event, contacts released by the rules of
+    :mod:`csdesk.server.presence`), so routing never offers contacts to a
+    desk that can no longer answer.
     """
     query = update(Token).where(
         Token.agent_id == agent.employee_id, Token.revoked_at.is_(None), Token.expires_at > now
@@ -625,7 +630,7 @@ def revoke_agent_tokens(
     result = session.execute(query.values(revoked_at=now))
     count = int(getattr(result, "rowcount", 0) or 0)
     if keep_sign_in is None and count:
-        move_agent(session, agent, AgentState.OFFLINE, None, now)
+        sign_out(session, agent, now)
     return count
 
 
@@ -700,14 +705,20 @@ def _revoke_sign_in(session: Session, sign_in: str, now: datetime) -> int:
 
 
 def logout(ctx: ServerContext, auth: AuthContext) -> None:
-    """Sign out: revoke every token of this sign-in and put the agent Offline (``state`` event)."""
+    """Sign out: revoke every token of this sign-in and put the agent Offline (``state`` event).
+
+    The agent's contacts follow the sign-out rules of :mod:`csdesk.server.presence`
+    (a ringing offer back to the queue head, an active contact ended into
+    wrap-up and kept for the agent, a wrap-up kept).
+    """
     now = utcnow()
     with ctx.db.write() as session:
         _revoke_sign_in(session, auth.sign_in, now)
         agent = session.get(Agent, auth.agent_id)
         if agent is not None:
-            move_agent(session, agent, AgentState.OFFLINE, None, now)
+            sign_out(session, agent, now)
         audit(session, agent_id=auth.agent_id, type="sign-out")
+    ctx.routing_wake.set()  # a returned offer may go to another agent now
 
 
 def authenticate(ctx: ServerContext, access_token: str | None) -> AuthContext:

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from csdesk.server.db import utcnow
 from csdesk.server.models import Change
 
-#: Collections served by ``/sync``. ``work_orders`` and ``callbacks`` rows
-#: always name their agent (assignee / owner): nobody else sees them.
-COLLECTIONS = frozenset({"announcements", "settings", "work_orders", "callbacks"})
+#: Collections served by ``/sync``. ``work_orders``, ``callbacks`` and
+#: ``session_records`` rows always name their agent (assignee / owner /
+#: the agent who handled the contact): nobody else sees them.
+COLLECTIONS = frozenset({"announcements", "settings", "work_orders", "callbacks", "session_records"})
 
 
 def record_change(

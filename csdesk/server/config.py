@@ -25,6 +25,13 @@ DEFAULT_QUEUES: tuple[tuple[str, str], ...] = (
 )
 
 
+#: The channels simulated customers may use.
+SIMULATOR_CHANNELS: tuple[str, ...] = ("chat", "phone")
+
+#: Channel mixes by name (``--channels`` of ``csdesk demo``/``csdesk server``).
+CHANNEL_MIXES: dict[str, tuple[str, ...]] = {"both": SIMULATOR_CHANNELS, "chat": ("chat",), "phone": ("phone",)}
+
+
 @dataclass(frozen=True)
 class ServerSettings:
     """How one backend instance runs.
@@ -79,6 +86,22 @@ class ServerSettings:
       extend it once by the same amount.
     - ``routing_tick``: how often the routing engine looks at the queues,
       offer timeouts and ACW deadlines when nothing wakes it earlier, s (0.5).
+
+    Training simulator (issue #4, ``csdesk demo`` / ``csdesk server --simulate``):
+
+    - ``simulate``: run simulated customers in this backend (off by default;
+      ``csdesk demo`` turns it on). They are the demo customers, so the demo
+      customers are seeded into the database whenever this is on.
+    - ``simulator_customers``: a ``text,category`` CSV (such as Banking77's
+      ``train.csv``) whose texts are the customers' first words, a scenario
+      picked by category; ``None``: the scenarios' own first words (Chinese).
+    - ``simulator_arrival_seconds``: mean time between two customers, s (30,
+      i.e. 2 a minute); arrivals are a Poisson process (exponential gaps).
+    - ``simulator_channels``: the channels customers may arrive on, a subset
+      of ``("chat", "phone")`` (both); each needs a configured queue.
+    - ``simulator_speed``: reply delays and patience are divided by this
+      (1.0 = real time); tests make it large.
+    - ``simulator_seed``: seeds the simulator's randomness (``None``: random).
     """
 
     db_path: Path
@@ -107,11 +130,29 @@ class ServerSettings:
     offer_timeout: float = 20.0
     acw_seconds: float = 60.0
     routing_tick: float = 0.5
+    # Training simulator (issue #4): see the docstring.
+    simulate: bool = False
+    simulator_customers: Path | None = None
+    simulator_arrival_seconds: float = 30.0
+    simulator_channels: tuple[str, ...] = SIMULATOR_CHANNELS
+    simulator_speed: float = 1.0
+    simulator_seed: int | None = None
 
     def __post_init__(self) -> None:
         minutes = self.max_idle_lock_minutes
         if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 1:
             raise ValueError(f"max_idle_lock_minutes must be a whole number >= 1, not {minutes!r}")
+        if not self.simulator_arrival_seconds > 0:
+            raise ValueError(f"simulator_arrival_seconds must be > 0, not {self.simulator_arrival_seconds!r}")
+        if not self.simulator_speed > 0:
+            raise ValueError(f"simulator_speed must be > 0, not {self.simulator_speed!r}")
+        channels = self.simulator_channels
+        queued = {channel for _name, channel in self.queues}
+        if not channels or any(c not in SIMULATOR_CHANNELS or c not in queued for c in channels):
+            raise ValueError(
+                f"simulator_channels must be some of {', '.join(sorted(queued))} "
+                f"(channels with a queue), not {channels!r}"
+            )
 
     @property
     def sms_log_file(self) -> Path:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -58,6 +59,7 @@ from csdesk.domain.contacts import MAX_FAILED_VERIFICATIONS
 from csdesk.domain.text import clean_text
 from csdesk.server.agents import move_agent
 from csdesk.server.audit import audit
+from csdesk.server.changes import record_change
 from csdesk.server.config import ServerSettings
 from csdesk.server.context import ServerContext
 from csdesk.server.customers import customer_card, wait_for_customers
@@ -86,6 +88,9 @@ GREETINGS: dict[str, str] = {
     "How may I help you today?",
 }
 
+#: Sync collection of the agent's session records (``GET /sync/session_records``).
+SESSION_RECORDS = "session_records"
+
 #: Statuses in which a contact belongs to its agent (``GET /me/contact``).
 LIVE_STATUSES = (ContactStatus.OFFERED, ContactStatus.ACTIVE, ContactStatus.WRAP_UP)
 
@@ -103,6 +108,14 @@ def on_agent_line(listener: AgentLineListener) -> None:
     process-wide: filter on ``ctx`` when several backends share a process.
     """
     _agent_line_listeners.append(listener)
+
+
+def off_agent_line(listener: AgentLineListener) -> None:
+    """Remove a listener registered with :func:`on_agent_line` (absent: nothing happens)."""
+    try:
+        _agent_line_listeners.remove(listener)
+    except ValueError:
+        pass
 
 
 def notify_agent_line(ctx: ServerContext, contact_id: str, line: TranscriptLine) -> None:
@@ -578,11 +591,18 @@ def set_mute(session: Session, agent_id: str, contact_id: str, on: bool) -> Cont
     return contact
 
 
-def _to_acw(session: Session, settings: ServerSettings, contact: Contact, agent: Agent | None, now: datetime) -> None:
+def stop_call(contact: Contact, now: datetime) -> None:
+    """End an active contact's conversation at ``now``: status ``wrap_up``, ``ended_at``,
+    a running hold added to ``hold_seconds``, unmuted. The ACW timer and the
+    agent's state are the caller's."""
     _stop_hold(contact, now)
     contact.muted = False
     contact.status = ContactStatus.WRAP_UP.value
     contact.ended_at = now
+
+
+def _to_acw(session: Session, settings: ServerSettings, contact: Contact, agent: Agent | None, now: datetime) -> None:
+    stop_call(contact, now)
     contact.acw_deadline = now + timedelta(seconds=settings.acw_seconds)
     if agent is not None and agent.state == AgentState.ON_CONTACT.value:
         move_agent(session, agent, AgentState.ACW, None, now)
@@ -714,6 +734,38 @@ def record_view(row: SessionRecord) -> SessionRecordView:
     )
 
 
+def session_record_docs(session: Session, agent_id: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Sync documents of the session records ``ids`` that ``agent_id`` handled (others left out).
+
+    Each is the :class:`SessionRecordView` fields (JSON) plus ``transcript``
+    (the contact's lines as the agent saw them, cleaned: ``seq``, ``at``,
+    ``speaker``, ``kind``, ``text``; notes and system lines included) and
+    ``customer_name`` (``""`` when the customer is gone).
+    """
+    if not ids:
+        return {}
+    rows = list(session.scalars(select(SessionRecord).where(
+        SessionRecord.id.in_(ids), SessionRecord.agent_id == agent_id)))
+    refs = {row.customer_ref for row in rows}
+    names = dict(session.execute(
+        select(Customer.customer_ref, Customer.name).where(Customer.customer_ref.in_(refs))).all())
+    lines: dict[str, list[dict[str, Any]]] = {row.contact_id: [] for row in rows}
+    for entry in session.scalars(
+        select(TranscriptEntry)
+        .where(TranscriptEntry.contact_id.in_(list(lines)))
+        .order_by(TranscriptEntry.contact_id, TranscriptEntry.seq)
+    ):
+        lines[entry.contact_id].append(_line(entry).model_dump(mode="json"))
+    return {
+        row.id: {
+            **record_view(row).model_dump(mode="json"),
+            "transcript": lines[row.contact_id],
+            "customer_name": names.get(row.customer_ref, ""),
+        }
+        for row in rows
+    }
+
+
 def wrap_up(
     session: Session, agent_id: str, contact_id: str, body: WrapUpRequest, now: datetime | None = None
 ) -> SessionRecordView:
@@ -723,7 +775,11 @@ def wrap_up(
     ``AGENT_REASONS``). 422 ``validation-error`` for a code outside
     ``GET /dispositions`` or a bad reason; 409 ``contact-not-active``
     outside wrap-up; 409 ``illegal-transition`` when the agent is not in ACW
-    (e.g. signed out meanwhile). Audit ``wrap-up``.
+    (e.g. signed out meanwhile). Audit ``wrap-up``. The record is recorded
+    in the change log of sync collection ``session_records`` for the agent
+    (:func:`session_record_docs`). A retry with the same ``Idempotency-Key``
+    replays the answer (``csdesk.server.idempotency``); without one, a
+    second wrap-up finds the contact closed (409): one record per contact.
     """
     now = now or utcnow()
     contact = own_contact(session, agent_id, contact_id)
@@ -774,6 +830,7 @@ def wrap_up(
         transferred_to=successor.queue if successor is not None else None,
     )
     session.add(row)
+    record_change(session, SESSION_RECORDS, row.id, agent_id=agent_id)  # sync: the agent's records
     contact.status = ContactStatus.CLOSED.value
     contact.closed_at = now
     contact.acw_deadline = None

@@ -2,6 +2,10 @@
 
 Rules, applied by :meth:`RoutingEngine.run_once` in one write transaction:
 
+0. *Expired sign-ins*: an agent who is not Offline but whose sign-in has
+   no live refresh token left (absolute end reached, or revoked) is signed
+   out by the rules of :mod:`csdesk.server.presence` (offer back to the
+   queue head, an active contact ended into wrap-up and kept).
 1. *Offer timeout*: an offer not answered by its ``offer_expires_at``
    (``ServerSettings.offer_timeout`` after it rang) is missed: the agent goes
    Not Ready ``missed_offer`` (``state`` event), the contact goes back to the
@@ -46,6 +50,7 @@ from csdesk.server.context import ServerContext
 from csdesk.server.db import utcnow
 from csdesk.server.events import publish
 from csdesk.server.models import Agent, Contact
+from csdesk.server.presence import expire_sign_ins
 
 _log = logging.getLogger(__name__)
 
@@ -105,6 +110,7 @@ class RoutingEngine:
         """One pass of the rules; return how many offers it made."""
         now = now or utcnow()
         with self.ctx.db.write() as session:
+            expire_sign_ins(session, now)
             self._expire_offers(session, now)
             offers = self._offer(session, now)
             self._acw_overdue(session, now)

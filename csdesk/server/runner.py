@@ -13,11 +13,12 @@ import logging
 import socket
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from csdesk.server.config import ServerSettings
+from csdesk.server.config import CHANNEL_MIXES, ServerSettings
 
 if TYPE_CHECKING:
     import uvicorn
@@ -245,6 +246,39 @@ class BackgroundServer:
         self.stop()
 
 
+@dataclass(frozen=True)
+class SimulatorOptions:
+    """The training simulator as ``csdesk server --simulate`` / ``csdesk demo`` ask for it.
+
+    ``customers`` a ``text,category`` CSV of first words (None: the scenarios'
+    own); ``arrival_seconds`` the mean gap between customers, s;
+    ``channels`` the channels customers use. See ``ServerSettings.simulate``.
+    """
+
+    customers: Path | None = None
+    arrival_seconds: float = 30.0
+    channels: tuple[str, ...] = ("chat", "phone")
+
+    def settings(self) -> dict[str, Any]:
+        """The ``ServerSettings`` fields for these options."""
+        return {
+            "simulate": True,
+            "simulator_customers": self.customers,
+            "simulator_arrival_seconds": self.arrival_seconds,
+            "simulator_channels": self.channels,
+        }
+
+    @property
+    def mix(self) -> str:
+        """The ``--channels`` name of ``channels`` (``both``, ``chat``, ``phone``)."""
+        return next((name for name, mix in CHANNEL_MIXES.items() if mix == tuple(self.channels)), "both")
+
+    def describe(self) -> str:
+        """One line for the server log (the CSV's name only)."""
+        source = self.customers.name if self.customers is not None else "built-in openings"
+        return f"{source}, a customer every {self.arrival_seconds:g} s on average, {'+'.join(self.channels)}"
+
+
 def reset_database(db_path: Path) -> None:
     """Delete the SQLite file and its ``-wal``, ``-shm`` and ``-journal`` companions."""
     for suffix in ("", "-wal", "-shm", "-journal"):
@@ -269,14 +303,17 @@ def serve(
     seed_demo: bool = True,
     log_level: str = "info",
     sms_enabled: bool = False,
+    simulator: SimulatorOptions | None = None,
 ) -> None:
     """Run the backend in the foreground until Ctrl+C (``csdesk server``).
 
     ``reset`` deletes the database files first. ``sms_enabled`` offers SMS
     codes as a second factor, sent by the demo sender to ``sms.log`` beside
-    the database (``ServerSettings.sms_log_file``). Blocks; returns after a
-    graceful shutdown. There is no TLS here: bind to loopback, or put a TLS
-    proxy in front (a warning is logged for other addresses).
+    the database (``ServerSettings.sms_log_file``). ``simulator`` runs the
+    training simulator with those options (None: no simulated customers).
+    Blocks; returns after a graceful shutdown. There is no TLS here: bind to
+    loopback, or put a TLS proxy in front (a warning is logged for other
+    addresses).
     """
     import uvicorn
 
@@ -284,9 +321,14 @@ def serve(
 
     if reset:
         reset_database(db_path)
-    settings = ServerSettings(db_path=Path(db_path), seed_demo=seed_demo, sms_enabled=sms_enabled)
+    settings = ServerSettings(
+        db_path=Path(db_path), seed_demo=seed_demo, sms_enabled=sms_enabled,
+        **(simulator.settings() if simulator is not None else {}),
+    )
     if sms_enabled:
         logger.warning("SMS codes are written to %s (demo sender)", settings.sms_log_file)
+    if simulator is not None:
+        logger.warning("training simulator on: %s", simulator.describe())
     app = create_app(settings)
     if not _is_loopback(host):
         logger.warning("serving on %s without TLS; put a TLS proxy in front", host)

@@ -2,18 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
+from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from csdesk.domain.schemas import SyncPage
 from csdesk.server.agent_settings import SETTINGS_ITEM_ID, get_settings
 from csdesk.server.announcements import announcement_docs
-from csdesk.server.changes import COLLECTIONS, changes_after
+from csdesk.server.changes import COLLECTIONS, changes_after, record_change
+from csdesk.server.contacts import SESSION_RECORDS, session_record_docs
+from csdesk.server.context import ServerContext
+from csdesk.server.models import Change, SessionRecord
 from csdesk.server.problems import ProblemError
 from csdesk.server.work_items import CALLBACKS, WORK_ORDERS, callback_docs, work_order_docs
 
 #: Default and largest page size (rows of the change log).
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 1000
+#: Largest page of ``session_records``: each carries its whole transcript.
+SESSION_RECORDS_LIMIT = 100
+
+
+def backfill_session_records(ctx: ServerContext) -> int:
+    """Give session records written before ``session_records`` was a sync collection a
+    change row each (for their agent), so their agents' desks pull them; return how many.
+
+    Idempotent (records that have one are left alone); runs at backend start.
+    """
+    with ctx.db.write() as session:
+        known = select(Change.item_id).where(Change.collection == SESSION_RECORDS)
+        missing = session.execute(
+            select(SessionRecord.id, SessionRecord.agent_id)
+            .where(SessionRecord.id.not_in(known))
+            .order_by(SessionRecord.wrapped_up_at)
+        ).all()
+        for record_id, agent_id in missing:
+            record_change(session, SESSION_RECORDS, record_id, agent_id=agent_id)
+    return len(missing)
 
 
 def parse_cursor(since: str | None) -> int:
@@ -41,21 +68,33 @@ def sync_page(session: Session, collection: str, agent_id: str, since: int, limi
     item ``{"id": "settings", "data", "version", "updated_at"}``; for
     ``work_orders`` / ``callbacks`` the fields of ``schemas.WorkOrder`` /
     ``schemas.Callback``, only rows assigned to / owned by ``agent_id`` (a
-    row that is not, or no longer, is reported deleted). Raises
+    row that is not, or no longer, is reported deleted); for
+    ``session_records`` the agent's own records as
+    :func:`csdesk.server.contacts.session_record_docs` makes them (with the
+    transcript; pages hold at most :data:`SESSION_RECORDS_LIMIT`). Raises
     :class:`ProblemError` ``not-found`` (404) for an unknown collection.
     """
     if collection not in COLLECTIONS:
         raise ProblemError("not-found", f"No collection {collection!r}.")
+    if collection == SESSION_RECORDS:
+        limit = min(limit, SESSION_RECORDS_LIMIT)
     batch = changes_after(session, collection, agent_id, since, limit)
     items: list[dict[str, object]] = []
     deleted = list(batch.deleted)
-    if collection in ("announcements", WORK_ORDERS, CALLBACKS):
-        docs_of = {
+    if collection == SESSION_RECORDS:
+        records = session_record_docs(session, agent_id, batch.changed)
+        for item_id in batch.changed:
+            if item_id in records:
+                items.append(records[item_id])
+            else:
+                deleted.append(item_id)
+    elif collection in ("announcements", WORK_ORDERS, CALLBACKS):
+        makers: dict[str, Callable[[Session, str, list[str]], Mapping[str, BaseModel]]] = {
             "announcements": announcement_docs,
             WORK_ORDERS: work_order_docs,
             CALLBACKS: callback_docs,
-        }[collection]
-        docs = docs_of(session, agent_id, batch.changed)
+        }
+        docs = makers[collection](session, agent_id, batch.changed)
         for item_id in batch.changed:
             doc = docs.get(item_id)
             if doc is None:

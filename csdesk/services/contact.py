@@ -92,6 +92,8 @@ class ContactService:
         #: Logical action → (contact id, idempotency key) while its outcome is unknown.
         self._keys: dict[str, tuple[str, str]] = {}
         self._used_disclosures: set[str] = set()
+        #: Contacts whose wrap-up waits in the outbox (the backend still shows them in wrap-up).
+        self._queued_wrap_ups: set[str] = set()
         self._stop = asyncio.Event()
 
     # -- listeners -----------------------------------------------------------
@@ -199,11 +201,12 @@ class ContactService:
                 self._notify("contact", view.id)
             return
         if view.status is ContactStatus.CLOSED:
+            self._queued_wrap_ups.discard(view.id)
             if self.contact is not None and self.contact.id == view.id:
                 self._forget(view.id)
                 self._notify("contact", view.id)
             return
-        if view.status is ContactStatus.OFFERED:
+        if view.status is ContactStatus.OFFERED or self._wrap_up_pending(view):
             return  # the ``offer`` event carries what the desk shows
         keep_customer = self.contact.customer if self.contact and self.contact.id == view.id else None
         update: dict[str, Any] = {}
@@ -291,6 +294,8 @@ class ContactService:
             return None
         if view.status is ContactStatus.OFFERED:
             return None  # the replayed ``offer`` event brings the offer itself
+        if self._wrap_up_pending(view):
+            return None  # our wrap-up is in the outbox
         self._set_contact(view)
         self._notify("contact", view.id)
         return self.contact
@@ -330,13 +335,17 @@ class ContactService:
 
     # -- actions ---------------------------------------------------------------
 
+    @staticmethod
+    def _action_name(action: tuple[Any, ...]) -> str:
+        return json.dumps(action, sort_keys=True, default=str)
+
     async def _keyed(self, action: tuple[Any, ...], call: Callable[[str], Awaitable[T]]) -> T:
         """Run ``call(key)`` with the idempotency key of the logical ``action``.
 
         The key is kept while the outcome is unknown (``OfflineError``,
         ``BadResponseError``, a 5xx), so retrying the same action reuses it.
         """
-        name = json.dumps(action, sort_keys=True, default=str)
+        name = self._action_name(action)
         key = self._keys.setdefault(name, (str(action[1]), new_idempotency_key()))[1]
         try:
             result = await call(key)
@@ -470,6 +479,33 @@ class ContactService:
         self._notify("record", contact_id)
         self._notify("contact", contact_id)
         return record
+
+    def wrap_up_queued(self, request: cs.WrapUpRequest) -> tuple[str, str, dict[str, Any]]:
+        """The wrap-up of the current contact could not reach the backend and is
+        being queued in the outbox: return ``(contact_id, idempotency key,
+        body)`` for the outbox item (the key the failed call used, so the
+        backend applies it once whichever copy arrives) and forget the contact
+        here. Until the backend closes it, events and resyncs that still show
+        it in wrap-up are ignored. Raises ``RuntimeError`` without a contact.
+        """
+        contact_id = self._require_contact().id
+        body = request.model_dump(mode="json")
+        name = self._action_name(("wrap-up", contact_id, body))
+        key = self._keys.get(name, (contact_id, new_idempotency_key()))[1]
+        self._queued_wrap_ups.add(contact_id)
+        self._forget(contact_id)
+        self._notify("record", contact_id)
+        self._notify("contact", contact_id)
+        return contact_id, key, body
+
+    def _wrap_up_pending(self, view: cs.ContactView) -> bool:
+        """True for a contact whose queued wrap-up the backend has not applied yet."""
+        if view.id not in self._queued_wrap_ups:
+            return False
+        if view.status is ContactStatus.WRAP_UP:
+            return True
+        self._queued_wrap_ups.discard(view.id)
+        return False
 
     async def dispositions(self) -> list[cs.DispositionCategory]:
         """The two-level wrap-up list (``GET /dispositions``). Raises ``ApiError``."""

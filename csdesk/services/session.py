@@ -27,6 +27,7 @@ from typing import Any
 from csdesk.api.client import ApiClient
 from csdesk.api.errors import ApiError, OfflineError, ProblemError
 from csdesk.api.events import EventFollower
+from csdesk.domain import contact_schemas as cs
 from csdesk.domain import schemas
 from csdesk.domain.agent_state import AgentState, NotReadyReason
 from csdesk.domain.identity import normalize_employee_id, normalize_otp
@@ -34,7 +35,15 @@ from csdesk.services.last_agent import read_last_agent, write_last_agent
 from csdesk.services.preflight import PreflightResult, check_backend
 from csdesk.services.secrets import SecretStore
 from csdesk.services.contact import ContactService
-from csdesk.services.sync import ACK_KIND, LOCAL_ACKS, SETTINGS_ID, SyncService, SyncStatus
+from csdesk.services.sync import (
+    ACK_KIND,
+    LOCAL_ACKS,
+    RECORDS_COLLECTION,
+    SETTINGS_ID,
+    WRAP_UP_KIND,
+    SyncService,
+    SyncStatus,
+)
 from csdesk.store.local import LocalStore, store_folder
 from csdesk.store.errors import StoreLockedError
 
@@ -522,6 +531,31 @@ class DeskSession:
             raise
         self._set_state(view)
         return view
+
+    async def wrap_up(self, request: cs.WrapUpRequest) -> cs.SessionRecordView | None:
+        """Leave ACW with ``request`` (guide §2.3): the session record from the
+        backend, or None when the backend cannot be reached and the wrap-up
+        was queued in the outbox instead (same idempotency key; sent when the
+        backend is back, so the wrap-up is never lost or applied twice).
+
+        Raises ``ProblemError`` (refused: unknown code, not in wrap-up),
+        ``RuntimeError`` without a contact, ``OSError`` if the outbox write fails.
+        """
+        try:
+            record = await self.contact.wrap_up(request)
+        except OfflineError as exc:
+            if self.sync is None:
+                raise
+            await self.sync.set_online(False, str(exc))
+            contact_id, key, body = self.contact.wrap_up_queued(request)
+            await self.sync.enqueue(WRAP_UP_KIND, "POST", f"/contacts/{contact_id}/wrap-up", body, key=key)
+            return None
+        if self.sync is not None and self.store is not None:
+            try:  # the local copy F8 reads (with the transcript)
+                await self.sync.pull(RECORDS_COLLECTION)
+            except ApiError:
+                pass  # the next pull brings it
+        return record
 
     async def retry_failed(self) -> int:
         """Queue every refused outbox item again; return how many."""

@@ -26,7 +26,17 @@ from csdesk.store.outbox import Outbox, OutboxItem
 #: Outbox kind of an announcement acknowledgement.
 ACK_KIND = "announcement.ack"
 #: Collections pulled from ``GET /api/v1/sync/{collection}``.
-PULLED_COLLECTIONS: tuple[str, ...] = ("announcements", "settings", "work_orders", "callbacks")
+#: ``session_records``: the agent's own wrapped-up contacts with their transcripts
+#: (issue #4, guide §3.3), for the records screen and replay.
+PULLED_COLLECTIONS: tuple[str, ...] = (
+    "announcements", "settings", "work_orders", "callbacks", "session_records",
+)
+#: Outbox kind of a wrap-up that could not reach the backend (guide §2.3).
+WRAP_UP_KIND = "contact.wrap_up"
+#: Sync collection of the agent's session records (F8).
+RECORDS_COLLECTION = "session_records"
+#: Outbox kinds whose delivery creates a document of a pulled collection.
+PULL_AFTER_PUSH: dict[str, str] = {WRAP_UP_KIND: RECORDS_COLLECTION}
 #: Local collection of acknowledgements made here (kept until the server shows them).
 LOCAL_ACKS = "acks"
 SETTINGS_COLLECTION = "settings"
@@ -118,9 +128,12 @@ class SyncService:
         """Make the push loop look at the outbox now (e.g. after an enqueue)."""
         self._wake.set()
 
-    async def enqueue(self, kind: str, method: str, path: str, body: Any) -> OutboxItem:
-        """Queue a mutation durably, wake the push loop and return the item."""
-        item = await self.io(self.outbox.enqueue, kind, method, path, body, now=self.clock())
+    async def enqueue(
+        self, kind: str, method: str, path: str, body: Any, *, key: str | None = None
+    ) -> OutboxItem:
+        """Queue a mutation durably, wake the push loop and return the item
+        (``key``: an idempotency key already used for this action, else new)."""
+        item = await self.io(self.outbox.enqueue, kind, method, path, body, now=self.clock(), key=key)
         await self.refresh_status()
         self.wake()
         return item
@@ -155,6 +168,11 @@ class SyncService:
             return False
         else:
             await self.io(self._settle, item, result)
+            if item.kind in PULL_AFTER_PUSH:
+                try:  # the server made a record of it: fetch the local copy now
+                    await self.pull(PULL_AFTER_PUSH[item.kind])
+                except ApiError:
+                    pass
         if not self._online:
             self._online = True
             self._last_error = None

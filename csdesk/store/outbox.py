@@ -209,13 +209,16 @@ class Outbox:
         body: dict[str, Any],
         *,
         now: float,
+        key: str | None = None,
     ) -> OutboxItem:
         """Queue a mutation; it is on disk before this returns.
 
         ``method`` is one of POST/PUT/PATCH/DELETE (any case), ``path`` starts
         with ``/`` and is relative to ``/api/v1``, ``body`` is a JSON-able
         dict, ``now`` is epoch seconds (``created_at``; due at once). Returns
-        the stored item with a fresh UUID4 ``key`` and the next ``seq``.
+        the stored item with ``key`` (default a fresh UUID4; pass the key a
+        live call already used, so the backend sees one logical action) and
+        the next ``seq``.
         Raises ``ValueError``/``TypeError`` for bad arguments (nothing is
         queued), ``OSError`` if the disk write fails (nothing is queued).
         """
@@ -231,10 +234,14 @@ class Outbox:
         # Fail here, before touching the file, if the body cannot be stored.
         json.dumps(body, ensure_ascii=False, allow_nan=False)
 
+        if key is not None and (not isinstance(key, str) or not key.strip()):
+            raise ValueError("key must be a non-empty string")
         raw = self._raw_items()
+        if key is not None and key in raw:
+            raise ValueError(f"an item with key {key!r} is already queued")
         seq = max(self._last_seq(), *(int(doc["seq"]) for doc in raw.values()), 0) + 1
         item = OutboxItem(
-            key=str(uuid.uuid4()),
+            key=key or str(uuid.uuid4()),
             seq=seq,
             kind=kind,
             method=verb,

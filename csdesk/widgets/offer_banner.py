@@ -64,6 +64,7 @@ class OfferBanner(Static):
         display: none;
     }
     OfferBanner.-ringing { display: block; }
+    OfferBanner.-flash { background: $warning 70%; }
     """
 
     def __init__(self, *, clock: Callable[[], float] = time.time, name: str | None = None,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from csdesk.domain.agent_state import AgentState
 from csdesk.domain.desk_settings import limit_idle_minutes
 from csdesk.domain.schemas import (
     AgentProfile,
@@ -22,8 +23,9 @@ from csdesk.server.db import utcnow
 from csdesk.server.deps import Auth, Ctx, IdempotencyKeyHeader, idempotent_answer, problems
 from csdesk.server.idempotency import Outcome
 from csdesk.server.models import Agent
+from csdesk.server.presence import release_contacts, resume_from_offline
 from csdesk.server.problems import ProblemError
-from csdesk.server.views import profile
+from csdesk.server.views import profile, state_view
 
 router = APIRouter(prefix="/me", tags=["me"])
 
@@ -46,12 +48,23 @@ def me(ctx: Ctx, auth: Auth) -> AgentProfile:
 def put_state(body: StateChangeRequest, ctx: Ctx, auth: Auth) -> AgentStateView:
     """Ready, Not Ready (with a reason) or Offline, by the rules of ``agent_state.can_move``.
 
-    409 ``illegal-transition``; 422 ``validation-error`` for a missing or misplaced reason.
+    409 ``illegal-transition`` (Offline while On Contact included: end the
+    contact or sign out); 422 ``validation-error`` for a missing or
+    misplaced reason. Offline releases the agent's contacts like a sign-out
+    (``csdesk.server.presence``): a ringing offer goes back to the queue
+    head, a contact in wrap-up stays the agent's — and asking for Ready or
+    Not Ready from Offline while it awaits wrap-up puts the agent back in
+    ACW (the answer says ``acw``; the ACW timer restarts).
     """
     with ctx.db.write() as session:
-        view = change_state_by_hand(
-            session, _agent(session, auth.agent_id), body.state, body.reason
-        )
+        agent = _agent(session, auth.agent_id)
+        now = utcnow()
+        if body.state is not AgentState.OFFLINE and resume_from_offline(session, ctx.settings, agent, now):
+            view = state_view(agent)  # a wrap-up is due first: back in ACW
+        else:
+            view = change_state_by_hand(session, agent, body.state, body.reason)
+            if body.state is AgentState.OFFLINE:
+                release_contacts(session, agent, now)
     ctx.routing_wake.set()  # a Ready agent may take a waiting contact now (issue #4)
     return view
 

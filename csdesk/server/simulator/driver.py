@@ -97,7 +97,9 @@ class DriverConfig:
     ``max_waiting_or_active`` no new arrival while this many simulated
     contacts are open; ``seed`` for the driver's random generator;
     ``patience`` False: customers never abandon the queue nor hang up on a
-    long hold (tests and benchmarks that drive contacts at their own pace).
+    long hold (tests and benchmarks that drive contacts at their own pace);
+    ``channels`` the channels customers may arrive on (None: every channel
+    a scenario takes; see :func:`~csdesk.server.simulator.scenarios.pick_channel`).
     """
 
     rate_per_minute: float = 2.0
@@ -108,6 +110,7 @@ class DriverConfig:
     max_waiting_or_active: int = 50
     seed: int | None = None
     patience: bool = True
+    channels: Sequence[str] | None = None
 
     def __post_init__(self) -> None:
         if not self.speed > 0:
@@ -262,7 +265,8 @@ class SimulatorDriver:
         else:
             scenario = pick_scenario(None, self.scenarios, self.rng)
         customer = self.rng.choice(self.customers)
-        channel = pick_channel(scenario, self.rng)
+        allowed = None if self.config.channels is None else [Channel(c) for c in self.config.channels]
+        channel = pick_channel(scenario, self.rng, allowed)
         return scenario, opening, customer, channel
 
     async def spawn(self, *, scenario_id: str | None = None) -> SimContact:
@@ -447,6 +451,7 @@ class ServerBackend:
         self.ctx = ctx
         self._driver: SimulatorDriver | None = None
         self._disclosure_listener: Callable[..., None] | None = None
+        self._agent_line_listener: Callable[..., None] | None = None
         self._watch_task: asyncio.Task[None] | None = None
 
     def _fn(self, name: str, modules: Sequence[str] = MODULES) -> Callable[..., Any]:
@@ -489,9 +494,8 @@ class ServerBackend:
         """Feed the backend's events of ``driver``'s contacts to ``driver``.
 
         Call in the driver's running event loop (it starts the :meth:`watch`
-        task). The hook listeners stay registered process-wide (the backend
-        has no way to remove an agent-line listener) but do nothing after
-        :meth:`detach`.
+        task). The hook listeners are process-wide (filtered on ``ctx``);
+        :meth:`detach` removes them.
         """
         self._driver = driver
         driver._loop = asyncio.get_running_loop()
@@ -507,6 +511,7 @@ class ServerBackend:
                 d.disclosure_sent(contact_id, result.id, text)
 
         self._fn("on_agent_line", ("csdesk.server.contacts",))(agent_line)
+        self._agent_line_listener = agent_line
         self._disclosure_listener = disclosure
         self._fn("add_disclosure_listener", ("csdesk.server.disclosures",))(disclosure)
         self._watch_task = asyncio.create_task(self.watch(driver, poll_seconds), name="csdesk-simulator-watch")
@@ -514,6 +519,9 @@ class ServerBackend:
     async def detach(self) -> None:
         """Undo :meth:`attach` (stop watching, silence the listeners)."""
         self._driver = None
+        if self._agent_line_listener is not None:
+            self._fn("off_agent_line", ("csdesk.server.contacts",))(self._agent_line_listener)
+            self._agent_line_listener = None
         if self._disclosure_listener is not None:
             self._fn("remove_disclosure_listener", ("csdesk.server.disclosures",))(self._disclosure_listener)
             self._disclosure_listener = None
@@ -593,6 +601,24 @@ class Simulation:
         self.server = ServerBackend(ctx)
         self.driver = SimulatorDriver(self.server, load_scenarios(), [secrets_of(c) for c in DEMO_CUSTOMERS],
                                       openings=openings, config=config)
+
+    @classmethod
+    def from_settings(cls, ctx: Any) -> Simulation:
+        """The simulation ``ctx.settings`` asks for (``ServerSettings.simulate`` and
+        the ``simulator_*`` fields): ``simulator_customers`` CSV, mean gap
+        ``simulator_arrival_seconds`` (→ ``60 / gap`` customers a minute),
+        ``simulator_channels``, ``simulator_speed``, ``simulator_seed``, the
+        backend's queues. Errors as the constructor (bad CSV: OSError or ValueError).
+        """
+        settings = ctx.settings
+        config = DriverConfig(
+            rate_per_minute=60.0 / settings.simulator_arrival_seconds,
+            speed=settings.simulator_speed,
+            queues=tuple(settings.queues),
+            seed=settings.simulator_seed,
+            channels=tuple(settings.simulator_channels),
+        )
+        return cls(ctx, customers_csv=settings.simulator_customers, config=config)
 
     async def start(self) -> None:
         """Attach to the backend's hooks and start arrivals."""

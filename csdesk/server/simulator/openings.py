@@ -2,9 +2,10 @@
 
 Reads a ``text,category`` CSV such as Banking77's ``train.csv`` (the file
 given to ``csdesk demo --customers FILE.csv``). Quoted fields may span
-lines (standard CSV). A first row ``text,category`` is a header and skipped;
-any other row without exactly two fields, or with an empty text or category,
-is malformed: skipped and counted in :attr:`Openings.skipped`.
+lines (standard CSV). A first row naming ``text`` and ``category`` is a
+header and skipped (it may name more columns, in any order); any other row
+without as many fields as the header (two without one), or with an empty
+text or category, is malformed: skipped and counted in :attr:`Openings.skipped`.
 """
 
 from __future__ import annotations
@@ -74,24 +75,47 @@ def _clean(text: str) -> str:
     return text
 
 
-def load_openings(path: Path | str) -> Openings:
+def _columns(row: list[str]) -> tuple[int, int] | None:
+    """``(text index, category index)`` when ``row`` is a header naming both columns."""
+    names = [cell.strip().lower() for cell in row]
+    if "text" in names and "category" in names:
+        return names.index("text"), names.index("category")
+    return None
+
+
+def load_openings(path: Path | str, *, require_header: bool = False) -> Openings:
     """Read a ``text,category`` CSV at ``path`` (UTF-8, optional BOM).
 
-    Returns :class:`Openings`; malformed rows are skipped and counted.
-    Raises OSError when the file cannot be read, ValueError when it is not
-    UTF-8 text or holds no valid row at all.
+    A first row naming the columns ``text`` and ``category`` (any case, any
+    order, other columns allowed: every row then has that many fields) is a
+    header; without one, rows are ``text,category`` pairs — unless
+    ``require_header`` (``csdesk demo --customers``), which refuses a file
+    whose first row does not name both. Returns :class:`Openings`; malformed
+    rows are skipped and counted. Raises OSError when the file cannot be
+    read, ValueError when it is empty, not UTF-8 text or not CSV, lacks a
+    required header, or holds no valid row at all.
     """
     path = Path(path)
     result = Openings()
+    text_at, category_at, width = 0, 1, 2
+    number = -1
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             for number, row in enumerate(csv.reader(handle)):
-                if number == 0 and [c.strip().lower() for c in row] == ["text", "category"]:
-                    continue
-                if len(row) != 2:
+                if number == 0:
+                    columns = _columns(row)
+                    if columns is not None:
+                        (text_at, category_at), width = columns, len(row)
+                        continue
+                    if require_header:
+                        raise ValueError(
+                            f"{path.name}: the first row must name the columns text and category "
+                            f"(found {', '.join(repr(c) for c in row[:5]) or 'an empty row'})"
+                        )
+                if len(row) != width:
                     result.skipped += 1
                     continue
-                text, category = _clean(row[0]), row[1].strip()
+                text, category = _clean(row[text_at]), row[category_at].strip()
                 if not text or not category:
                     result.skipped += 1
                     continue
@@ -101,6 +125,8 @@ def load_openings(path: Path | str) -> Openings:
         raise ValueError(f"{path.name}: not UTF-8 text") from None
     except csv.Error as exc:
         raise ValueError(f"{path.name}: bad CSV ({exc})") from None
+    if number < 0:
+        raise ValueError(f"{path.name}: the file is empty")
     if result.rows == 0:
         raise ValueError(f"{path.name}: no text,category rows ({result.skipped} malformed)")
     return result

@@ -402,7 +402,18 @@ def pick_scenario(category: str | None, scenarios: Sequence[Scenario], rng: rand
     return rng.choices(candidates, weights=[s.weight for s in candidates], k=1)[0]
 
 
-def pick_channel(scenario: Scenario, rng: random.Random) -> Channel:
-    """A channel for a customer of ``scenario``, drawn by its channel weights."""
+def pick_channel(scenario: Scenario, rng: random.Random, allowed: Iterable[Channel] | None = None) -> Channel:
+    """A channel for a customer of ``scenario``, drawn by its channel weights.
+
+    ``allowed`` (the backend's channel mix, ``ServerSettings.simulator_channels``)
+    keeps only those channels; when the scenario has weight on none of them,
+    one of ``allowed`` is drawn uniformly (the scenario is played on a channel
+    it does not usually take). Raises ValueError for an empty ``allowed``.
+    """
     items = [(c, w) for c, w in scenario.channels.items() if w > 0]
+    if allowed is not None:
+        keep = list(dict.fromkeys(Channel(c) for c in allowed))
+        if not keep:
+            raise ValueError("no allowed channel")
+        items = [(c, w) for c, w in items if c in keep] or [(c, 1.0) for c in keep]
     return rng.choices([c for c, _ in items], weights=[w for _, w in items], k=1)[0]

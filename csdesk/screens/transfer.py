@@ -1,0 +1,82 @@
+"""Phone transfer target picker (issue #4 "Channels": transfer to a queue).
+
+:class:`TransferScreen` lists the phone queues other than the call's own
+(from ``ContactService.queues``) with how many callers wait in each;
+digits 1–9 or up/down + Enter pick one, Esc cancels. Dismisses with the
+queue name or None.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from csdesk.domain.contact_schemas import QueueStats
+from csdesk.domain.contacts import Channel
+from csdesk.domain.text import clean_text
+from csdesk.i18n import t
+from csdesk.widgets.bindings import key_hint, translate_bindings
+
+#: Queues that can be picked by a digit key.
+MAX_DIGIT_PICKS = 9
+
+
+class TransferScreen(ModalScreen[str | None]):
+    """Pick the phone queue to transfer the call to.
+
+    ``queues`` the last ``GET /queues`` answer; ``current_queue`` the call's
+    queue (left out, as are chat queues).
+    """
+
+    CSS_PATH = "transfer.tcss"
+    BINDINGS = [
+        Binding("escape", "cancel", "transfer.cancel", id="transfer.cancel"),
+        *(
+            Binding(str(i), f"pick({i - 1})", show=False, id=f"transfer.pick{i}")
+            for i in range(1, MAX_DIGIT_PICKS + 1)
+        ),
+    ]
+
+    def __init__(self, queues: list[QueueStats], current_queue: str) -> None:
+        super().__init__()
+        translate_bindings(self)
+        self.targets = [q for q in queues if q.channel is Channel.PHONE and q.queue != current_queue]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text(t("transfer.title"), style="bold"), id="title")
+            yield OptionList(
+                *(
+                    Option(Text(
+                        f"{i}. {clean_text(q.queue, keep_newlines=False)}  "
+                        + t("transfer.waiting", count=q.waiting), no_wrap=True, overflow="ellipsis",
+                    ), id=q.queue)
+                    for i, q in enumerate(self.targets, start=1)
+                ),
+                id="queues",
+            )
+            yield Static(Text(t("transfer.none")), id="none")
+            yield Static(Text(t("transfer.hint", cancel=key_hint(self, "transfer.cancel")), style="dim"), id="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#queues", OptionList).display = bool(self.targets)
+        self.query_one("#none", Static).display = not self.targets
+        self.query_one("#queues", OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_pick(self, index: int) -> None:
+        """Pick queue number ``index`` (0-based) when there is one."""
+        if 0 <= index < len(self.targets):
+            self.dismiss(self.targets[index].queue)
+
+    def action_cancel(self) -> None:
+        """Close without a transfer."""
+        self.dismiss(None)

@@ -1,0 +1,391 @@
+"""F9 wrap-up modal (issue #4 "Wrap-up", guide §3.3).
+
+:class:`WrapUpScreen` collects what leaves After-Contact Work: a disposition
+code from the backend's two-level list (category → code) with type-ahead
+(the filter matches codes and both languages' labels of codes and
+categories; up/down move through the matches, Enter picks), notes (at most
+:data:`~csdesk.domain.contact_schemas.MAX_MESSAGE_CHARS`), the business
+types handled (a toggle list of the catalogue's operation codes, prefilled
+from the operations done in the contact), the procedure steps the desk saw
+missed (listed with a warning and recorded), "callback needed" (prefilled
+when the customer left) and the state after the wrap-up (Ready, or Not Ready
+with a reason).
+
+Submitting awaits the desk's ``submit`` function (it sends the request, or
+queues it in the outbox when the backend is unreachable). A refusal keeps
+the form and shows why. Esc closes without sending; what was filled in is
+kept for this contact and comes back when the modal is opened again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Checkbox, OptionList, Select, SelectionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from csdesk.domain.agent_state import AGENT_REASONS
+from csdesk.domain.contact_schemas import (
+    MAX_MESSAGE_CHARS,
+    DispositionCategory,
+    OperationSpec,
+    SessionRecordView,
+    WrapUpRequest,
+)
+from csdesk.domain.text import clean_text
+from csdesk.glyphs import glyph
+from csdesk.i18n import current_language, t
+from csdesk.screens.errors import describe_error
+from csdesk.screens.operation import localized
+from csdesk.screens.verification import LiveModal
+from csdesk.services.contact import ContactService
+from csdesk.themes import status_style
+from csdesk.widgets.bindings import key_hint
+from csdesk.widgets.form_screen import FormInput
+
+#: The "after wrap-up" choice meaning Ready (the others are Not Ready reasons).
+READY = "ready"
+#: Longest type-ahead filter, characters.
+MAX_FILTER_CHARS = 64
+
+Submit = Callable[[WrapUpRequest], Awaitable[SessionRecordView | None]]
+
+
+@dataclass
+class WrapUpDraft:
+    """What was filled in before Esc, kept per contact until a wrap-up succeeds."""
+
+    disposition: str | None = None
+    filter: str = ""
+    notes: str = ""
+    business_types: list[str] = field(default_factory=list)
+    callback_needed: bool = False
+    after: str = READY
+
+
+#: Contact id → its draft (only the last contact's is kept).
+_DRAFTS: dict[str, WrapUpDraft] = {}
+
+
+def _labels(texts: dict[str, str]) -> list[str]:
+    return [texts.get("zh-CN", ""), texts.get("en", "")]
+
+
+def matching_codes(
+    categories: list[DispositionCategory], query: str
+) -> list[tuple[DispositionCategory, list[dict[str, str]]]]:
+    """The categories with their codes that match every word of ``query``
+    (case-folded, in the code, either language's code label or category label),
+    categories without a match left out; all of them for a blank query."""
+    terms = query.casefold().split()
+    found = []
+    for category in categories:
+        around = " ".join([category.code, *_labels(category.label)])
+        codes = [
+            entry for entry in category.codes
+            if all(term in " ".join([entry.get("code", ""), *_labels(entry), around]).casefold() for term in terms)
+        ]
+        if codes:
+            found.append((category, codes))
+    return found
+
+
+class CodeFilter(FormInput):
+    """The type-ahead field of the disposition list: Up/Down move through the
+    matching codes (posted as :class:`CodeFilter.Move`), Enter picks."""
+
+    BINDINGS = [
+        Binding("up", "move(-1)", "wrapup.code_up", id="wrapup.code_up", show=False),
+        Binding("down", "move(1)", "wrapup.code_down", id="wrapup.code_down", show=False),
+    ]
+
+    class Move(Message):
+        """Move the highlight of the code list by ``delta`` rows."""
+
+        def __init__(self, delta: int) -> None:
+            super().__init__()
+            self.delta = delta
+
+    def action_move(self, delta: int) -> None:
+        """Ask the screen to move the highlighted code."""
+        self.post_message(self.Move(delta))
+
+
+class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
+    """The wrap-up form of the contact in ACW (see the module docstring).
+
+    ``service`` gives the disposition list, the catalogue and the contact's
+    operations; ``missed`` the procedure steps missed (``ChecklistStep``
+    values, recorded as given); ``customer_left`` prefills "callback
+    needed"; ``submit(request)`` sends or queues the request and returns the
+    :class:`SessionRecordView`, or None when it was queued. Dismisses with
+    the record, True when queued, None after Esc. ``submit``'s exceptions
+    (``ProblemError`` refusals, any other) are shown and keep the form.
+    """
+
+    CSS_PATH = "wrap_up.tcss"
+    BINDINGS = [
+        Binding("escape", "cancel", "wrapup.cancel", id="wrapup.cancel"),
+        Binding("ctrl+r", "submit", "wrapup.submit", id="wrapup.submit"),
+    ]
+
+    def __init__(
+        self, service: ContactService, *, missed: list[str], customer_left: bool, submit: Submit
+    ) -> None:
+        super().__init__()
+        self.service = service
+        self.missed = list(missed)
+        self.customer_left = customer_left
+        self.submit = submit
+        self.categories: list[DispositionCategory] = []
+        #: The disposition code picked (None until one is).
+        self.disposition: str | None = None
+        self.contact_key = service.contact_id or ""
+        self._busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text(t("wrapup.title"), style="bold"), id="title")
+            yield Static("", id="missed")
+            yield from self._form()
+            yield Static("", id="message")
+            yield Static("", id="hint")
+
+    def _form(self) -> ComposeResult:
+        with VerticalScroll(id="body"):
+            yield Static(Text(t("wrapup.disposition")), classes="label")
+            yield CodeFilter(id="filter", max_length=MAX_FILTER_CHARS, compact=True,
+                             placeholder=t("wrapup.filter_placeholder"))
+            yield OptionList(id="codes")
+            yield Static("", id="chosen")
+            yield Static(Text(t("wrapup.notes")), classes="label")
+            yield TextArea(id="notes", compact=True)
+            yield Static(Text(t("wrapup.business_types")), classes="label")
+            yield SelectionList[str](id="types", compact=True)
+            yield Checkbox(Text(t("wrapup.callback")), self.customer_left, id="callback", compact=True)
+            with Horizontal(id="after-row"):
+                yield Static(Text(t("wrapup.after")), classes="label")
+                yield Select(
+                    [(Text(t("wrapup.after_ready")), READY)]
+                    + [(Text(t("wrapup.after_not_ready", reason=t(f"reason.{r.value}"))), r.value)
+                       for r in AGENT_REASONS],
+                    allow_blank=False, value=READY, id="after", compact=True,
+                )
+
+    def on_mount(self) -> None:
+        self._draw_missed()
+        self.query_one("#hint", Static).update(Text(t(
+            "wrapup.hint", submit=key_hint(self, "wrapup.submit"), cancel=key_hint(self, "wrapup.cancel")
+        ), style="dim"))
+        self.query_one("#filter", FormInput).focus()
+        self.load()
+
+    def _draw_missed(self) -> None:
+        text = Text()
+        if self.missed:
+            steps = ", ".join(self._step_label(step) for step in self.missed)
+            text.append(f"{glyph('⚠')} " + t("wrapup.missed", steps=steps), style=status_style(self.app, "warn"))
+        if self.customer_left:
+            text.append(("\n" if text else "") + t("wrapup.customer_left"), style=status_style(self.app, "info"))
+        widget = self.query_one("#missed", Static)
+        widget.update(text)
+        widget.display = bool(text)
+
+    @staticmethod
+    def _step_label(step: str) -> str:
+        label = t(f"checklist.{step}")
+        return clean_text(step) if label == f"checklist.{step}" else label
+
+    # -- loading -----------------------------------------------------------------------
+
+    @work(group="wrapup-load", exclusive=True)
+    async def load(self) -> None:
+        """Read the disposition list and the catalogue; then restore a draft."""
+        dispositions, catalogue = await asyncio.gather(
+            self.service.dispositions(), self.service.operations(), return_exceptions=True
+        )
+        if not self.showing:
+            return
+        if isinstance(dispositions, BaseException):
+            self._say(describe_error(dispositions), "error")
+        else:
+            self.categories = list(dispositions)
+        specs = [] if isinstance(catalogue, BaseException) else list(catalogue)
+        self._fill_types(specs)
+        self._draw_codes()
+        self._restore(_DRAFTS.get(self.contact_key))
+
+    def _fill_types(self, specs: list[OperationSpec]) -> None:
+        contact = self.service.contact
+        done = [op.code for op in contact.operations] if contact else []
+        lang = current_language()
+        items = [(Text(f"{localized(s.name, lang)} ({s.code})"), s.code, s.code in done) for s in specs]
+        known = {s.code for s in specs}
+        items += [(Text(clean_text(code, keep_newlines=False)), code, True) for code in dict.fromkeys(done) if code not in known]
+        types = self.query_one("#types", SelectionList)
+        types.clear_options()
+        types.add_options(items)
+
+    def _draw_codes(self) -> None:
+        codes = self.query_one("#codes", OptionList)
+        lang = current_language()
+        options: list[Option] = []
+        for category, entries in matching_codes(self.categories, self.query_one("#filter", FormInput).value):
+            options.append(Option(Text(localized(category.label, lang), style="bold"),
+                                  id=f"category:{category.code}", disabled=True))
+            for entry in entries:
+                label = Text("  " + localized(entry, lang), no_wrap=True, overflow="ellipsis")
+                label.append(f"  {clean_text(entry.get('code', ''), keep_newlines=False)}", style="dim")
+                options.append(Option(label, id=entry.get("code", "")))
+        if self.categories and not options:
+            options.append(Option(Text(t("wrapup.no_match"), style="dim"), disabled=True))
+        codes.set_options(options)
+        ids = [option.id for option in options]
+        if self.disposition in ids:
+            codes.highlighted = ids.index(self.disposition)
+        else:
+            codes.highlighted = next((i for i, o in enumerate(options) if not o.disabled), None)
+
+    # -- picking a disposition -----------------------------------------------------------
+
+    def on_input_changed(self, event: FormInput.Changed) -> None:
+        """Type-ahead: the list follows the filter."""
+        event.stop()
+        self._draw_codes()
+
+    def on_code_filter_move(self, event: CodeFilter.Move) -> None:
+        """Up/down in the filter move through the matching codes."""
+        event.stop()
+        codes = self.query_one("#codes", OptionList)
+        if event.delta < 0:
+            codes.action_cursor_up()
+        else:
+            codes.action_cursor_down()
+
+    def on_input_submitted(self, event: FormInput.Submitted) -> None:
+        """Enter in the filter picks the highlighted code."""
+        event.stop()
+        codes = self.query_one("#codes", OptionList)
+        if codes.highlighted is not None:
+            option = codes.get_option_at_index(codes.highlighted)
+            if not option.disabled and option.id:
+                self.pick(option.id)
+                return
+        self._say(t("wrapup.need_code"), "bad")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option_list.id != "codes":
+            return  # the "after wrap-up" Select's own list
+        event.stop()
+        if event.option.id and not event.option.disabled:
+            self.pick(event.option.id)
+
+    def pick(self, code: str) -> None:
+        """Choose disposition ``code`` and go on to the notes."""
+        self.disposition = code
+        self._draw_chosen()
+        self._say("", "info")
+        self.query_one("#notes", TextArea).focus()
+
+    def _draw_chosen(self) -> None:
+        text = Text(t("wrapup.chosen") + " ", style="bold")
+        lang = current_language()
+        for category in self.categories:
+            for entry in category.codes:
+                if entry.get("code") == self.disposition:
+                    text.append(f"{localized(category.label, lang)} {glyph('→')} {localized(entry, lang)}")
+                    text.append(f"  {clean_text(self.disposition, keep_newlines=False)}", style="dim")
+        if self.disposition is None:
+            text.append(t("wrapup.none_chosen"), style="dim")
+        self.query_one("#chosen", Static).update(text)
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        """Notes are capped at MAX_MESSAGE_CHARS (what is past it is dropped, and said)."""
+        area = event.text_area
+        if len(area.text) > MAX_MESSAGE_CHARS:
+            area.load_text(area.text[:MAX_MESSAGE_CHARS])
+            area.move_cursor(area.document.end)
+            self._say(t("form.too_long"), "warn")
+
+    # -- drafts, submit and cancel ---------------------------------------------------------
+
+    def _draft(self) -> WrapUpDraft:
+        return WrapUpDraft(
+            disposition=self.disposition,
+            filter=self.query_one("#filter", FormInput).value,
+            notes=self.query_one("#notes", TextArea).text,
+            business_types=list(self.query_one("#types", SelectionList).selected),
+            callback_needed=self.query_one("#callback", Checkbox).value,
+            after=str(self.query_one("#after", Select).value),
+        )
+
+    def _restore(self, draft: WrapUpDraft | None) -> None:
+        if draft is None:
+            self._draw_chosen()
+            return
+        self.disposition = draft.disposition
+        self.query_one("#filter", FormInput).value = draft.filter
+        self.query_one("#notes", TextArea).load_text(draft.notes)
+        types = self.query_one("#types", SelectionList)
+        types.deselect_all()
+        for code in draft.business_types:
+            types.select(code)
+        self.query_one("#callback", Checkbox).value = draft.callback_needed
+        self.query_one("#after", Select).value = draft.after
+        self._draw_codes()
+        self._draw_chosen()
+
+    def request(self) -> WrapUpRequest | None:
+        """The request the form makes now, or None (and a message) without a disposition."""
+        if not self.disposition:
+            self._say(t("wrapup.need_code"), "bad")
+            self.query_one("#filter", FormInput).focus()
+            return None
+        draft = self._draft()
+        return WrapUpRequest(
+            disposition=self.disposition,
+            notes=draft.notes.strip()[:MAX_MESSAGE_CHARS],
+            business_types=draft.business_types,
+            missed_steps=self.missed,
+            callback_needed=draft.callback_needed,
+            not_ready_reason=None if draft.after == READY else draft.after,
+        )
+
+    def action_submit(self) -> None:
+        """Check and submit the wrap-up."""
+        if self._busy:
+            return
+        request = self.request()
+        if request is not None:
+            self.send(request)
+
+    @work(group="wrapup-send", exclusive=True)
+    async def send(self, request: WrapUpRequest) -> None:
+        """Await ``submit(request)``; dismiss with the record (True when queued)."""
+        self._busy = True
+        self._say(t("wrapup.sending"), "info")
+        try:
+            record = await self.submit(request)
+        except Exception as exc:  # a refusal (ProblemError) or any fault keeps the form
+            self._say(t("wrapup.not_saved", error=describe_error(exc)), "error")
+            return
+        finally:
+            self._busy = False
+        _DRAFTS.pop(self.contact_key, None)
+        if not self.showing:
+            return
+        self.dismiss(record if record is not None else True)
+
+    def action_cancel(self) -> None:
+        """Close without sending; the form is kept for this contact."""
+        _DRAFTS.clear()
+        _DRAFTS[self.contact_key] = self._draft()
+        self.dismiss(None)

@@ -1,0 +1,161 @@
+"""The contact in hand on the desk: conversation, customer card, checklist (issue #4).
+
+:class:`LiveContact` puts the parts together inside :class:`DeskPanels`
+(side by side from 120 columns, tabs below): a call bar (phone: hold /
+mute state and the call keys; chat: the composer mode), the
+:class:`Transcript`, the :class:`Composer`, the :class:`CustomerCardView`
+and the :class:`ProcedureChecklist`. It only draws what the screen hands
+down; the screen owns the keys, the calls and the decisions.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widget import Widget
+from textual.widgets import Static
+
+from csdesk.domain.contacts import Channel, ContactStatus
+from csdesk.i18n import t
+from csdesk.themes import status_style
+from csdesk.widgets.bindings import key_hint
+from csdesk.widgets.composer import Composer
+from csdesk.widgets.customer_card import CustomerCardView
+from csdesk.widgets.desk_panels import DeskPanels
+from csdesk.widgets.procedure_checklist import ProcedureChecklist
+from csdesk.widgets.transcript import Transcript
+
+if TYPE_CHECKING:
+    from csdesk.domain.contact_schemas import ContactView, TranscriptLine
+    from csdesk.domain.procedure import ChecklistResult
+
+
+class LiveContact(Widget):
+    """The panels of one live contact.
+
+    Down: :meth:`show_contact` (a ``ContactView``: a new id clears the
+    transcript and prefills the composer with the greeting script),
+    :meth:`add_line`, :meth:`show_checklist`, :meth:`set_note_mode`,
+    :meth:`retranslate`. Read: :attr:`contact_id`, :attr:`note_mode`,
+    :attr:`composer`, :attr:`transcript`, :attr:`panels`.
+    The screen's key hints are read from ``hints_from`` (the screen, whose
+    binding ids are ``desk.*``).
+    """
+
+    DEFAULT_CSS = """
+    LiveContact { height: 1fr; width: 1fr; }
+    LiveContact #call-bar {
+        height: 1;
+        padding: 0 1;
+        background: $boost;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    LiveContact Composer.-note ComposerInput { border: tall $warning; }
+    """
+
+    def __init__(self, hints_from: Widget, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._hints_from = hints_from
+        self.transcript = Transcript(id="transcript")
+        self.composer = Composer(id="composer")
+        self.card = CustomerCardView(id="customer-card")
+        self.checklist = ProcedureChecklist(id="checklist")
+        self.call_bar = Static("", id="call-bar", markup=False)
+        self.contact: ContactView | None = None
+        self.note_mode = False
+
+    def compose(self) -> ComposeResult:
+        conversation = Vertical(self.call_bar, self.transcript, self.composer, id="conversation")
+        yield DeskPanels(conversation, self.card, self.checklist, id="panels")
+
+    @property
+    def panels(self) -> DeskPanels:
+        """The panel container (tabs at 80×24)."""
+        return self.query_one(DeskPanels)
+
+    @property
+    def contact_id(self) -> str | None:
+        """The id of the contact shown (None before the first)."""
+        return self.contact.id if self.contact else None
+
+    # -- down ---------------------------------------------------------------
+
+    def show_contact(self, contact: ContactView) -> None:
+        """Show ``contact``; a different contact than before starts afresh."""
+        new = self.contact is None or self.contact.id != contact.id
+        self.contact = contact
+        if new:
+            self.transcript.clear()
+            self.note_mode = False
+            self.composer.remove_class("-note")
+            self.composer.clear()
+            agent_spoke = any(line.speaker == "agent" and line.kind == "message" for line in contact.transcript)
+            if contact.greeting and not agent_spoke and contact.status is ContactStatus.ACTIVE:
+                self.composer.set_text(contact.greeting)
+            self.panels.show_panel("conversation", focus=False)
+        self.transcript.add_lines(contact.transcript)
+        self.card.show_card(contact.customer)
+        self.card.set_verification(contact.verification_level, locked=contact.verification_locked)
+        if contact.status is ContactStatus.WRAP_UP and not self.note_mode:
+            self.set_note_mode(True)  # only private notes can still be written
+        self._show_bar()
+
+    def add_line(self, line: TranscriptLine) -> None:
+        """Append one transcript line (duplicates by ``seq`` are skipped)."""
+        self.transcript.add_line(line)
+
+    def show_checklist(self, result: ChecklistResult, *, missed: bool = False) -> None:
+        """Draw the procedure checklist (``missed``: at wrap-up, mark open steps missed)."""
+        self.checklist.show_result(result)
+        self.checklist.show_missed(missed)
+
+    def set_note_mode(self, on: bool) -> None:
+        """Composer writes private notes (``on``) or messages to the customer."""
+        self.note_mode = on
+        self.composer.set_class(on, "-note")
+        self._show_bar()
+
+    def retranslate(self) -> None:
+        """Redraw every part in the current language."""
+        self.panels.retranslate()
+        self.transcript.retranslate()
+        self.composer.retranslate()
+        self.card.retranslate()
+        self.checklist.retranslate()
+        self._show_bar()
+
+    # -- internals ----------------------------------------------------------
+
+    def _hint(self, binding_id: str) -> str:
+        return key_hint(self._hints_from, binding_id)
+
+    def _show_bar(self) -> None:
+        contact = self.contact
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if contact is None:
+            self.call_bar.update(text)
+            return
+        app = self.app
+        if contact.status is ContactStatus.WRAP_UP:
+            text.append(t("live.wrap_up_bar", key=self._hint("desk.wrap_up")), style=status_style(app, "warn"))
+        elif contact.channel is Channel.PHONE:
+            if contact.on_hold:
+                text.append(t("live.on_hold") + " ", style=status_style(app, "warn") + " reverse")
+            if contact.muted:
+                text.append(t("live.muted") + " ", style=status_style(app, "warn") + " reverse")
+            text.append(t(
+                "live.call_keys",
+                hold=self._hint("desk.hold"), mute=self._hint("desk.mute"),
+                transfer=self._hint("desk.transfer"), end=self._hint("desk.end_contact"),
+            ), style="dim")
+        else:
+            text.append(t("live.chat_keys", end=self._hint("desk.end_contact")), style="dim")
+        if contact.customer_left and contact.status is not ContactStatus.WRAP_UP:
+            text.append(" " + t("live.customer_left"), style=status_style(app, "error"))
+        mode = t("live.mode_note") if self.note_mode else t("live.mode_message")
+        text.append(f" │ {mode} ({self._hint('desk.note_mode')})", style="bold" if self.note_mode else "")
+        self.call_bar.update(text)
