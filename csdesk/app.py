@@ -63,6 +63,10 @@ def _plain_palette_glyphs(palette: CommandPalette) -> None:
         field.placeholder = plain_symbols(field.placeholder)
 
 
+#: Seconds between two clean-ups of watchers left by removed widgets.
+WATCHER_PRUNE_SECONDS = 20.0
+
+
 class CsdeskApp(App[int]):
     """The agent desktop for one backend ``server_url``.
 
@@ -134,7 +138,17 @@ class CsdeskApp(App[int]):
         self._watch_hangup()
         self.push_screen(LoginScreen())
         self.set_interval(IDLE_CHECK_INTERVAL, self._check_idle, name="idle-lock")
+        # Every TextArea watches the app's theme and Textual keeps that watcher
+        # after the widget is gone (csdesk.widgets.watchers): forget them now and
+        # then, or each wrap-up form would stay in memory for the whole shift.
+        self.set_interval(WATCHER_PRUNE_SECONDS, self.prune_watchers, name="prune-watchers")
         self.call_after_refresh(self._start_resume_check)
+
+    def prune_watchers(self) -> int:
+        """Drop the app's watchers left by removed widgets; returns how many."""
+        from csdesk.widgets.watchers import prune_detached_watchers
+
+        return prune_detached_watchers(self)
 
     def _watch_hangup(self) -> None:
         """On SIGHUP (terminal closed, SSH dropped) sign out on the server

@@ -86,6 +86,18 @@ def test_need_is_learned_only_after_the_greeting() -> None:
     assert after.done(S.LEARN_NEED)
 
 
+def test_a_need_in_the_opening_words_is_learned_when_the_agent_acts_on_it() -> None:
+    # Found by a tester: "我的卡丢了" → greeting → freeze done was recorded as
+    # "learn the need" missed.
+    answered = evaluate_procedure(facts((C, "我的卡丢了，怎么办？"), (A, "您好"), (A, "已为您冻结。还有其他问题吗？")))
+    assert answered.done(S.LEARN_NEED) and answered.done(S.HANDLE) and answered.done(S.CONFIRM)
+    operated = evaluate_procedure(
+        ProcedureFacts(lines=((1, C, "message", "我的卡丢了"), (2, A, "message", "您好")),
+                       operations=(OperationNeeds("freeze_card", 2, False),), verification_level=2)
+    )
+    assert operated.done(S.LEARN_NEED) and operated.done(S.HANDLE)
+
+
 def test_lines_are_ordered_by_seq_not_list_order() -> None:
     f = ProcedureFacts(lines=((3, C, "message", "the need"), (1, C, "message", "hi"), (2, A, "message", "Hello")))
     assert evaluate_procedure(f).done(S.LEARN_NEED)
@@ -240,7 +252,7 @@ def test_from_contact_with_catalogue() -> None:
     assert {op.code: (op.level, op.disclosure) for op in facts2.operations} == {
         "transfer_own": (3, True), "unknown_op": (0, False),
     }
-    assert missed_steps(facts2) == ["learn_need", "verify", "risk_disclosure", "confirm", "wrap_up"]
+    assert missed_steps(facts2) == ["verify", "risk_disclosure", "confirm", "wrap_up"]  # the need was in "x"
     assert missed_steps(ProcedureFacts.from_contact(contact2, catalogue, consented=["transfer_own"])).count(
         "risk_disclosure"
     ) == 0

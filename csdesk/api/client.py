@@ -406,9 +406,10 @@ class ApiClient:
 
     async def execute_operation(
         self, contact_id: str, code: str, request: cs.OperationRequest, *,
-        idempotency_key: str | None = None,
+        idempotency_key: str | None = None, lang: str | None = None,
     ) -> cs.OperationDone:
-        """``POST /contacts/{id}/operations/{code}``: result with its reference.
+        """``POST /contacts/{id}/operations/{code}``: result with its reference
+        (its ``summary`` in ``lang``, ``zh-CN``/``en``; bilingual without).
 
         Pass the same ``idempotency_key`` to retry: the backend never executes
         twice. Raises ``ProblemError`` ``verification-required`` (403, with
@@ -419,6 +420,7 @@ class ApiClient:
         return await self._post_model(
             cs.OperationDone, f"/contacts/{contact_id}/operations/{code}",
             request.model_dump(mode="json"), idempotency_key=idempotency_key,
+            params={"lang": lang} if lang else None,
         )
 
 

@@ -14,7 +14,9 @@ The steps, in order, and when each ticks:
     desk reports the greeting done another way (``greeted``: the phone call
     script was read).
 ``learn_need``
-    the customer said something (message or caption) after the greeting.
+    the customer said something (message or caption) after the greeting, or
+    their opening words (before the greeting) stated it and the agent acted
+    on them after the greeting (an operation, or an answer).
 ``verify`` (conditional)
     needed when an operation done requires a level above L0: done when the
     contact's ``verification_level`` is at least the highest level required.
@@ -233,6 +235,13 @@ def evaluate_procedure(facts: ProcedureFacts) -> ChecklistResult:
     customer_seqs = [seq for seq, speaker, kind, _ in lines if _is_customer_words(speaker, kind)]
     if greeting_seq is not None:
         need_seq = next((seq for seq in customer_seqs if seq > greeting_seq), None)
+        if need_seq is None and customer_seqs and customer_seqs[0] < greeting_seq:
+            # The need was in the customer's opening words ("my card is lost"):
+            # learned once the agent acts on it after the greeting.
+            acted = facts.operations or any(
+                seq > greeting_seq and _is_agent_message(speaker, kind) for seq, speaker, kind, _ in lines
+            )
+            need_seq = greeting_seq if acted else None
     elif facts.greeted and len(customer_seqs) >= 2:
         need_seq = customer_seqs[1]
     states[ChecklistStep.LEARN_NEED] = StepState.DONE if need_seq is not None else StepState.OPEN

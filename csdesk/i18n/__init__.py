@@ -67,3 +67,15 @@ def t(key: str, /, **values: object) -> str:
         return template.format(**values)
     except (KeyError, IndexError, ValueError):
         return template
+
+
+def queue_label(name: str) -> str:
+    """A queue's name for people (``"chat.general"`` → "General chat" / "在线综合"):
+    the catalogue's ``queue.<name>``, else the name itself (cleaned, 32
+    characters at most) for a queue the catalogues do not know."""
+    from csdesk.domain.text import clean_text
+
+    key = f"queue.{name}"
+    if key in LANGUAGES[_current] or key in en.MESSAGES:
+        return t(key)
+    return clean_text(name, keep_newlines=False, max_chars=32)

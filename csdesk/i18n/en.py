@@ -384,6 +384,7 @@ MESSAGES: dict[str, str] = {
     "live.log_contact": "Contact started: {channel}",
     "live.customer_left_notice": "The customer left. Wrap up; mark a callback if one is needed.",
     "live.log_failed": "Failed: {error}",
+    "live.offer_gone": "The offer is gone (it rang out or was withdrawn).",
     "live.decline_title": "Decline the offer: why?",
     "live.end_confirm": "End this contact? After-contact work starts and the wrap-up form opens.",
     "live.end_yes": "End contact",
@@ -415,6 +416,9 @@ MESSAGES: dict[str, str] = {
     "key.desk.records": "Records",
     "cmd.records": "Session records",
     "cmd.records.help": "Contacts wrapped up, with their transcripts ({key})",
+    "queue.chat.general": "General chat",
+    "queue.phone.general": "General phone",
+    "queue.phone.cards": "Cards phone line",
 }
 
 # Live-session modals keep their text in their own file (merged here).

@@ -373,6 +373,7 @@ MESSAGES: dict[str, str] = {
     "live.log_contact": "会话开始：{channel}",
     "live.customer_left_notice": "客户已离开。请小结；如需回访请勾选。",
     "live.log_failed": "失败：{error}",
+    "live.offer_gone": "该会话已不再振铃（超时或已撤回）。",
     "live.decline_title": "拒接原因？",
     "live.end_confirm": "结束此会话？将进入话后整理并打开小结表单。",
     "live.end_yes": "结束会话",
@@ -404,6 +405,9 @@ MESSAGES: dict[str, str] = {
     "key.desk.records": "服务记录",
     "cmd.records": "服务记录",
     "cmd.records.help": "已小结的会话及对话记录（{key}）",
+    "queue.chat.general": "在线综合",
+    "queue.phone.general": "电话综合",
+    "queue.phone.cards": "信用卡热线",
 }
 
 # Live-session modals keep their text in their own file (merged here).

@@ -30,7 +30,9 @@ MESSAGES: dict[str, str] = {
     "verify.keypad_unavailable": "该客户未接入按键输入：请改用其他方式。",
     "verify.keypad_failed": "未收到按键密码（无按键或客户未输入）。不计入失败次数。",
     "verify.answer_placeholder": "客户所说的内容",
-    "verify.hint": "{pick} 或 上/下+Enter：选择方式 · Enter：核验 · {close}：关闭",
+    "verify.answer_label": "回答：{method}",
+    "verify.hint_list": "在方式列表中：{pick} 或 上/下+Enter 选择方式 · {close}：关闭",
+    "verify.hint_answer": "在回答框中：Enter 核验 · {back}：回到方式列表 · {close}：关闭",
     "verify.empty": "请先输入客户所说的内容。",
     "verify.checking": "正在核验…",
     "verify.pass": "通过。当前等级 {level}。",
@@ -43,6 +45,7 @@ MESSAGES: dict[str, str] = {
     "verify.shape.security_question": "请输入客户的答案。不计入失败次数。",
     "verify.shape.transaction_password": "交易密码无需在此输入。不计入失败次数。",
     "key.verify.close": "关闭",
+    "key.verify.to_methods": "回到方式列表",
     "key.verify.pick1": "方式 1",
     "key.verify.pick2": "方式 2",
     "key.verify.pick3": "方式 3",
@@ -115,6 +118,8 @@ MESSAGES: dict[str, str] = {
     "key.operation.send_disclosure": "发送风险提示",
     # -- F9 话后处理 --------------------------------------------------------------------
     "wrapup.title": "话后处理",
+    "wrapup.acw_left": "话后剩余 {time}",
+    "wrapup.acw_overdue": "话后时间已到：超时 {time}",
     "wrapup.missed": "遗漏的步骤（将记录）：{steps}",
     "wrapup.customer_left": "客户在联络中离开：建议回访。",
     "wrapup.disposition": "处理结果",
@@ -151,4 +156,8 @@ MESSAGES: dict[str, str] = {
     "key.transfer.pick7": "队列 7",
     "key.transfer.pick8": "队列 8",
     "key.transfer.pick9": "队列 9",
+    # -- 聊天输入框（与 zh_cn.py 的 composer.* 合并）-------------------------------------
+    "composer.wait": "上一条消息仍在发送…",
+    "composer.clear_hint": "{key} 清空",
+    "key.composer.clear": "清空输入",
 }

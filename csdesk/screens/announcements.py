@@ -18,13 +18,14 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from csdesk.domain.text import clean_text
 from csdesk.glyphs import glyph
 from csdesk.i18n import t
 from csdesk.widgets.bindings import translate_bindings
+from csdesk.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from csdesk.domain.schemas import Announcement

@@ -27,7 +27,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from csdesk.domain.agent_state import AgentState, NotReadyReason
 from csdesk.i18n import t
@@ -39,6 +39,7 @@ from csdesk.widgets.bindings import key_hint, translate_bindings
 from csdesk.widgets.contact_timers import ContactTimers
 from csdesk.widgets.live_contact import LiveContact
 from csdesk.widgets.offer_banner import OfferBanner
+from csdesk.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from csdesk.domain.schemas import AgentStateView, Announcement
@@ -51,7 +52,8 @@ class DeskScreen(LiveDeskMixin, Screen[None]):
     CSS_PATH = "desk.tcss"
     BINDINGS = [
         Binding("f2", "toggle_ready", "desk.toggle_ready", id="desk.toggle_ready", priority=True),
-        Binding("ctrl+r", "toggle_ready", "desk.toggle_ready_alt", id="desk.toggle_ready_alt", show=False),
+        Binding("ctrl+r", "toggle_ready", "desk.toggle_ready_alt", id="desk.toggle_ready_alt", show=False,
+                priority=True),
         Binding("ctrl+n", "announcements", "desk.announcements", id="desk.announcements", show=False),
         Binding("ctrl+t", "app.todos", "desk.todos", id="desk.todos", show=False),
         Binding("f8,alt+r", "records", "desk.records", id="desk.records", show=False, priority=True),
@@ -237,7 +239,7 @@ class DeskScreen(LiveDeskMixin, Screen[None]):
             label += f" ({t(f'reason.{reason}')})"
         self.query_one(ActivityLog).add(t("desk.log_state", state=label))
         self.query_one(ContactTimers).set_state_since(self._bar.since)
-        self.refresh_bindings()
+        self._refresh_live_keys()
         self._show()
 
     def on_desk_screen_sync_changed(self, message: SyncChanged) -> None:

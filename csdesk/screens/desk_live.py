@@ -22,6 +22,7 @@ every terminal). Keys that do not apply now are hidden from the footer.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -40,22 +41,25 @@ if TYPE_CHECKING:
     from csdesk.services.contact import ContactChange, ContactService
 
 #: Keys of the live session (binding ids ``desk.*``; descriptions ``key.desk.*``).
-#: The F-keys have priority: the composer's TextArea binds f6 / f7 (select
-#: line / all) and would otherwise take them while the agent types.
+#: All have priority over the focused widget: the composer's TextArea binds
+#: f6 / f7 (select line / all), and a terminal sends alt+h as ESC h, which
+#: Textual hands to the focused TextArea as a printable "h".
 LIVE_BINDINGS = [
     Binding("enter", "accept_offer", "desk.accept_offer", id="desk.accept_offer", priority=True),
     Binding("ctrl+d", "decline_offer", "desk.decline_offer", id="desk.decline_offer", priority=True),
     Binding("f5,alt+v", "verify", "desk.verify", id="desk.verify", priority=True),
     Binding("f7,alt+o", "operations", "desk.operations", id="desk.operations", priority=True),
     Binding("f9,alt+w", "wrap_up", "desk.wrap_up", id="desk.wrap_up", priority=True),
-    Binding("alt+e", "end_contact", "desk.end_contact", id="desk.end_contact", show=False),
-    Binding("alt+h", "hold", "desk.hold", id="desk.hold"),
-    Binding("alt+m", "mute", "desk.mute", id="desk.mute", show=False),
-    Binding("alt+t", "transfer", "desk.transfer", id="desk.transfer", show=False),
-    Binding("alt+n", "note_mode", "desk.note_mode", id="desk.note_mode", show=False),
-    Binding("alt+x", "extend_acw", "desk.extend_acw", id="desk.extend_acw"),
+    Binding("alt+e", "end_contact", "desk.end_contact", id="desk.end_contact", show=False, priority=True),
+    Binding("alt+h", "hold", "desk.hold", id="desk.hold", priority=True),
+    Binding("alt+m", "mute", "desk.mute", id="desk.mute", show=False, priority=True),
+    Binding("alt+t", "transfer", "desk.transfer", id="desk.transfer", show=False, priority=True),
+    Binding("alt+n", "note_mode", "desk.note_mode", id="desk.note_mode", show=False, priority=True),
+    Binding("alt+x", "extend_acw", "desk.extend_acw", id="desk.extend_acw", priority=True),
 ]
 
+#: Messages waiting to be sent before Enter holds the text in the composer.
+MAX_PENDING_SENDS = 3
 #: Seconds between two flashes of the banner (``offer_alert`` flash / both).
 FLASH_SECONDS = 0.4
 #: Flashes per offer.
@@ -89,6 +93,10 @@ class LiveDeskMixin:
         self._shown_contact: str | None = None
         self._customer_left_seen: set[str] = set()
         self._ringing: str | None = None
+        #: Messages typed and not yet answered by the backend, oldest first.
+        self._outgoing: deque[tuple[str, str]] = deque()
+        #: The open "why decline?" question (closed when the offer goes away).
+        self._decline_question: Any = None
 
     # -- wiring -------------------------------------------------------------
 
@@ -199,8 +207,13 @@ class LiveDeskMixin:
         elif offer is None and self._ringing is not None:
             self._ringing = None
             banner.clear_offer()
+            # The "why decline?" question has no offer left to decline.
+            asking, self._decline_question = self._decline_question, None
+            if asking is not None and asking.is_attached and asking in self.app.screen_stack:
+                asking.dismiss(None)
+                self.notify(t("live.offer_gone"), severity="warning", markup=False)  # type: ignore[arg-type]
         self.offer_to_lock_screen()
-        getattr(self, "refresh_bindings")()
+        self._refresh_live_keys()
 
     def offer_to_lock_screen(self) -> None:
         """Show the ringing offer (channel only: no customer data) on the lock
@@ -250,7 +263,7 @@ class LiveDeskMixin:
                 query("#state-panel").display = True
                 query(ActivityLog).display = True
                 timers.set_contact(None)
-            getattr(self, "refresh_bindings")()
+            self._refresh_live_keys()
             return
         new = self._shown_contact != contact.id
         live.display = True
@@ -260,6 +273,9 @@ class LiveDeskMixin:
         timers.set_contact(contact, clock_skew=skew)
         self._update_checklist()
         if new:
+            # Only the contact in hand matters from now on (no growth over a shift).
+            self._wrap_opened &= {contact.id}
+            self._customer_left_seen &= {contact.id}
             self._shown_contact = contact.id
             self._log(t("live.log_contact", channel=t(f"offer.channel.{contact.channel}")))
             if contact.status is ContactStatus.ACTIVE:
@@ -273,7 +289,7 @@ class LiveDeskMixin:
             and self.app.screen is self
         ):
             self._open_wrap_up()
-        getattr(self, "refresh_bindings")()
+        self._refresh_live_keys()
 
     def _checklist_result(self, contact: ContactView, *, for_wrap_up: bool = False) -> ChecklistResult:
         from csdesk.domain.procedure import ProcedureFacts, evaluate_procedure
@@ -310,6 +326,15 @@ class LiveDeskMixin:
         self._log(t("live.log_failed", error=message))
 
     # -- keys: which apply now ---------------------------------------------------------
+
+    def _refresh_live_keys(self) -> None:
+        """Redraw the footer only when the set of keys that apply changed (each
+        redraw rebuilds its widgets)."""
+        actions = ("toggle_ready", "accept_offer", "verify", "wrap_up", "hold", "note_mode", "extend_acw")
+        now = tuple(bool(self.check_action(action, ())) for action in actions)
+        if now != getattr(self, "_live_keys_shown", None):
+            self._live_keys_shown = now
+            getattr(self, "refresh_bindings")()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Live keys only when they apply (otherwise hidden, and Enter / ctrl+d
@@ -365,10 +390,12 @@ class LiveDeskMixin:
             return
 
         def picked(reason: NotReadyReason | None) -> None:
+            self._decline_question = None
             if reason is not None:
                 self._decline(reason.value)
 
-        self.app.push_screen(ReasonScreen(title=t("live.decline_title")), picked)
+        self._decline_question = ReasonScreen(title=t("live.decline_title"))
+        self.app.push_screen(self._decline_question, picked)
 
     @work(exclusive=True, group="live-call")
     async def _decline(self, reason: str) -> None:
@@ -376,7 +403,9 @@ class LiveDeskMixin:
 
         try:
             await self.contacts.decline(reason)
-        except (ApiError, RuntimeError) as exc:
+        except RuntimeError:
+            self.notify(t("live.offer_gone"), severity="warning", markup=False)  # type: ignore[arg-type]
+        except ApiError as exc:
             self._fail(exc)
 
     def action_verify(self) -> None:
@@ -478,22 +507,40 @@ class LiveDeskMixin:
 
         message.stop()
         live = getattr(self, "query_one")(LiveContact)
-        self._send(message.text, "note" if live.note_mode else "message")
+        self._outgoing.append((message.text, "note" if live.note_mode else "message"))
+        self._hold_composer()
+        if len(self._outgoing) == 1:
+            self._send_outgoing()
+
+    def _hold_composer(self) -> None:
+        """Enter stops sending while :data:`MAX_PENDING_SENDS` messages wait (a
+        multi-line paste without bracketed paste arrives as many Enters)."""
+        from csdesk.widgets.live_contact import LiveContact
+
+        composer = getattr(self, "query_one")(LiveContact).composer
+        composer.hold_sends = len(self._outgoing) >= MAX_PENDING_SENDS
 
     @work(group="live-send")
-    async def _send(self, text: str, kind: str) -> None:
+    async def _send_outgoing(self) -> None:
+        """Send the queued messages one at a time, in the order typed."""
         from csdesk.api.errors import ApiError
         from csdesk.widgets.live_contact import LiveContact
 
-        try:
-            await self.contacts.send(text, kind)
-        except (ApiError, RuntimeError, ValueError) as exc:
-            self._fail(exc)
-            composer = getattr(self, "query_one")(LiveContact).composer
-            if not composer.text.strip():
-                composer.set_text(text)  # nothing typed since: give the text back
-            return
-        self._update_checklist()
+        while self._outgoing:
+            text, kind = self._outgoing[0]
+            try:
+                await self.contacts.send(text, kind)
+            except (ApiError, RuntimeError, ValueError) as exc:
+                self._fail(exc)
+                # Give back what was not sent, in order, before anything typed since.
+                composer = getattr(self, "query_one")(LiveContact).composer
+                unsent = "\n".join(item[0] for item in self._outgoing)
+                self._outgoing.clear()
+                composer.set_text(unsent + ("\n" + composer.text if composer.text.strip() else ""))
+            else:
+                self._outgoing.popleft()
+                self._update_checklist()
+            self._hold_composer()
 
     def _open_wrap_up(self) -> None:
         from csdesk.domain.procedure import missed_steps
@@ -544,6 +591,15 @@ class LiveDeskMixin:
                 yield SystemCommand(
                     t(label), t("cmd.live.help", key=key_hint(self, f"desk.{action}")),
                     getattr(self, f"action_{action}"),
+                )
+        if self.contacts.contact is not None:
+            from csdesk.widgets.desk_panels import PANELS, DeskPanels
+
+            panels = getattr(self, "query_one")(DeskPanels)
+            for name in PANELS:
+                yield SystemCommand(
+                    t(f"panels.{name}"), t("cmd.live.help", key=key_hint(panels, f"desk.panel_{name}")),
+                    lambda name=name: panels.show_panel(name),
                 )
 
     if TYPE_CHECKING:  # provided by Screen

@@ -19,13 +19,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from csdesk.i18n import t
 from csdesk.screens.code_entry import CodeEntry
 from csdesk.widgets.bindings import translate_bindings
 from csdesk.widgets.form_screen import FormInput
 from csdesk.widgets.qr import QrCode, qr_lines
+from csdesk.widgets.footer import Footer
 
 #: Cells of the QR code before the URI is known (version 5, 2-module quiet zone).
 QR_CELLS = (41, 21)

@@ -10,7 +10,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.events import Resize
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from csdesk import __version__
 from csdesk.i18n import t
@@ -18,6 +18,7 @@ from csdesk.services.preflight import terminal_too_small
 from csdesk.widgets.bindings import key_hint, translate_bindings
 from csdesk.widgets.form_screen import MAX_PASSWORD_CHARS, FormInput, FormScreen
 from csdesk.widgets.texts import apply_texts
+from csdesk.widgets.footer import Footer
 
 __all__ = ["MAX_PASSWORD_CHARS", "LoginScreen"]
 

@@ -9,13 +9,14 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from csdesk.i18n import t
 from csdesk.screens.code_entry import CodeEntry
 from csdesk.widgets.bindings import key_hint, translate_bindings
 from csdesk.widgets.form_screen import FormInput
 from csdesk.widgets.texts import apply_texts
+from csdesk.widgets.footer import Footer
 
 
 class MfaScreen(CodeEntry, Screen[None]):

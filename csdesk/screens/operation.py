@@ -11,6 +11,11 @@ sends it, the customer's answer arrives as a ``disclosure`` change of the
 :data:`CONSENT_POLL_SECONDS` as a fallback); no consent, no execution.
 Executing shows the summary, the reference number and the follow-ups.
 
+At 80×24 a form keeps what the agent needs in view: the operation's name,
+level and the customer's level share the title line; the consent state, the
+message line and a one-row hint stay fixed under the form; the texts and
+fields between them scroll (a focused field is scrolled into view).
+
 Nothing typed is lost: a refusal keeps the form; a form left with Esc is
 filled again when the same operation is picked again; a retry after the
 backend went unreachable sends the same values, so the service reuses the
@@ -21,10 +26,7 @@ are drawn as plain text.
 from __future__ import annotations
 
 import asyncio
-import re
-import unicodedata
 from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -43,11 +45,12 @@ from csdesk.domain.contact_schemas import (
     OperationSpec,
     WealthProduct,
 )
+from csdesk.domain.operation_fields import MAX_TEXT_CHARS, check_field
 from csdesk.domain.text import clean_text
 from csdesk.glyphs import glyph
 from csdesk.i18n import current_language, normalize_language, t
 from csdesk.screens.errors import describe_error
-from csdesk.screens.verification import LiveModal, verify_key_hint
+from csdesk.screens.live_modal import LiveModal, localized, verify_key_hint
 from csdesk.services.contact import ContactChange, ContactService
 from csdesk.themes import status_style
 from csdesk.widgets.bindings import key_hint
@@ -55,42 +58,10 @@ from csdesk.widgets.form_screen import FormInput
 
 #: Seconds between consent polls while a disclosure is awaited (the event may be missed).
 CONSENT_POLL_SECONDS = 2.0
-#: Longest text field value (the backend's ``operations.MAX_TEXT``).
-MAX_TEXT_CHARS = 256
 #: Caps of the typed field kinds, characters.
 FIELD_CAPS = {"text": MAX_TEXT_CHARS, "amount": 24, "phone": 24, "account": 32}
 
 Value = str | bool | None
-
-
-def localized(texts: Mapping[str, str], language: str) -> str:
-    """``texts`` (language → text) in ``language``, else zh-CN, else English, else
-    any; cleaned of control characters (draw it as plain text)."""
-    text = texts.get(language) or texts.get("zh-CN") or texts.get("en") or next(iter(texts.values()), "")
-    return clean_text(text)
-
-
-def _amount_problem(spec: FieldSpec, text: str) -> str | None:
-    try:
-        amount = Decimal(text.replace(",", "").strip())
-        exact = amount.is_finite() and amount == amount.quantize(Decimal("0.01"))
-    except InvalidOperation:
-        exact = False
-    if not exact:
-        return t("operation.field.amount")
-    if spec.minimum is not None and amount < Decimal(str(spec.minimum)):
-        return t("operation.field.minimum", minimum=f"{spec.minimum:,.2f}")
-    if spec.maximum is not None and amount > Decimal(str(spec.maximum)):
-        return t("operation.field.maximum", maximum=f"{spec.maximum:,.2f}")
-    return None
-
-
-def _phone_digits(text: str) -> str:
-    folded = "".join(ch for ch in unicodedata.normalize("NFKC", text) if ch.isalnum() or ch == "+")
-    for prefix in ("+86", "0086"):
-        if folded.startswith(prefix):
-            return folded[len(prefix):]
-    return folded
 
 
 def field_problem(
@@ -99,33 +70,22 @@ def field_problem(
 ) -> str | None:
     """What is wrong with ``value`` for field ``spec`` (a translated line), or None.
 
-    Checks as the backend does (``csdesk.server.operations.validate_fields``):
-    required, amounts (2 decimals, ``minimum``/``maximum``), 11-digit mobile
-    numbers, ``choices``, ``pattern``, text length; and a wealth product
-    (a key of ``products``) above the customer's ``risk_rating``.
+    The rule is the backend's own (:func:`csdesk.domain.operation_fields.check_field`);
+    on top, a wealth product (a key of ``products``) above the customer's
+    ``risk_rating`` is refused here at once, as the backend refuses it.
     """
-    if value is None or value == "":
-        return t("operation.field.required") if spec.required else None
-    if spec.kind == "bool" or isinstance(value, bool):
-        return None if spec.kind == "bool" and isinstance(value, bool) else t("operation.field.format")
-    text = value
-    if spec.kind == "amount":
-        return _amount_problem(spec, text)
-    if spec.kind == "choice":
-        if text not in spec.choices:
-            return t("operation.field.choice")
-        product = (products or {}).get(text)
-        if product is not None and risk_rating is not None and product.risk > risk_rating:
-            return t("operation.field.risk", risk=product.risk, rating=risk_rating)
-        return None
-    if spec.kind == "phone":
-        text = _phone_digits(text)
-        if not (len(text) == 11 and text.isascii() and text.isdigit() and text.startswith("1")):
-            return t("operation.field.phone")
-    elif len(text) > MAX_TEXT_CHARS:
-        return t("operation.field.too_long", max=MAX_TEXT_CHARS)
-    if spec.pattern and re.fullmatch(spec.pattern, text) is None:
-        return t("operation.field.format")
+    _clean, problem = check_field(spec, value)
+    if problem is not None:
+        if problem.code in ("minimum", "maximum"):
+            return t(f"operation.field.{problem.code}", **{problem.code: f"{problem.limit or 0:,.2f}"})
+        if problem.code == "too_long":
+            return t("operation.field.too_long", max=int(problem.limit or MAX_TEXT_CHARS))
+        if problem.code == "flag":
+            return t("operation.field.format")
+        return t(f"operation.field.{problem.code}")
+    product = (products or {}).get(value) if spec.kind == "choice" and isinstance(value, str) else None
+    if product is not None and risk_rating is not None and product.risk > risk_rating:
+        return t("operation.field.risk", risk=product.risk, rating=risk_rating)
     return None
 
 
@@ -200,17 +160,17 @@ class OperationScreen(LiveModal[OperationDone | None]):
             with ContentSwitcher(initial="catalogue", id="pages"):
                 yield OptionList(id="catalogue")
                 with VerticalScroll(id="form"):
-                    yield Static("", id="op-name")
                     yield Static("", id="tell")
                     yield Vertical(id="fields")
                     yield Static("", id="disclosure")
-                    yield Static("", id="consent")
                     yield Static("", id="outcome")
+            yield Static("", id="consent")
             yield Static("", id="message")
             yield Static("", id="hint")
 
     def on_mount(self) -> None:
         self._draw_title()
+        self._draw_consent()
         self._draw_hint()
         self._say(t("operation.loading"), "info")
         self._unlisten = self.service.add_listener(self._heard)
@@ -261,9 +221,16 @@ class OperationScreen(LiveModal[OperationDone | None]):
             options.highlighted = min(highlighted or 0, len(rows) - 1)
 
     def _draw_title(self) -> None:
-        title = Text(t("operation.title"), style="bold")
+        """The title line: "Business operations" on the list, the operation's
+        name and level on a form; then the customer's level."""
         level = self.service.verification_level
-        title.append("  " + t("operation.customer_level", level=level, meaning=t(f"card.level.{level}")))
+        customer = t("operation.customer_level", level=level, meaning=t(f"card.level.{level}"))
+        if self.spec is None:
+            title = Text(t("operation.title"), style="bold")
+            title.append("  " + customer)
+        else:
+            title = Text(localized(self.spec.name, current_language()), style="bold")
+            title.append("  " + t("operation.requires", level=self.spec.level) + " · " + customer, style="dim")
         self.query_one("#title", Static).update(title)
 
     def _draw_hint(self) -> None:
@@ -374,17 +341,15 @@ class OperationScreen(LiveModal[OperationDone | None]):
         for name, value in self._drafts.get(spec.code, {}).items():
             if name in self.fields:
                 write_value(self.fields[name], value)
-        name = Text(localized(spec.name, lang), style="bold")
-        name.append("  " + t("operation.requires", level=spec.level), style="dim")
-        self.query_one("#op-name", Static).update(name)
-        tell = Text(t("operation.tell") + " ", style="bold")
-        tell.append(localized(spec.tell_customer, self.language))
+        self._draw_title()
+        tell = Text.assemble((t("operation.tell") + " ", "bold"), localized(spec.tell_customer, self.language))
         self.query_one("#tell", Static).update(tell)
-        disclosure = Text(t("operation.disclosure") + "\n", style="bold")
-        disclosure.append(localized(spec.disclosure, self.language) if spec.disclosure else "")
+        said = localized(spec.disclosure, self.language) if spec.disclosure else ""
+        disclosure = Text.assemble((t("operation.disclosure") + " ", "bold"), said)
         self.query_one("#disclosure", Static).update(disclosure)
         self.query_one("#disclosure", Static).display = bool(spec.disclosure)
         self.query_one("#outcome", Static).update("")
+        self.query_one("#outcome", Static).display = False
         self._disclosure_id = self._known_disclosure(spec.code)
         self._draw_consent()
         self._draw_hint()
@@ -553,6 +518,7 @@ class OperationScreen(LiveModal[OperationDone | None]):
         outcome.append("\n" + t("operation.follow_up"), style="italic")
         widget = self.query_one("#outcome", Static)
         widget.update(outcome)
+        widget.display = True
         widget.scroll_visible()
         self._draw_consent()
         self._say(t("operation.done_hint", key=key_hint(self, "operation.back")), "ok")
@@ -619,6 +585,8 @@ class OperationScreen(LiveModal[OperationDone | None]):
             self._drafts.pop(self.spec.code, None)
         self.spec = None
         self._disclosure_id = None
+        self._draw_title()
+        self._draw_consent()
         self.query_one("#pages", ContentSwitcher).current = "catalogue"
         self.query_one("#catalogue", OptionList).focus()
         self._draw_hint()

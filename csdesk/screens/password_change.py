@@ -18,7 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from csdesk.domain.password_policy import DEFAULT_POLICY, PasswordPolicy
 from csdesk.glyphs import glyph
@@ -27,6 +27,7 @@ from csdesk.themes import status_style
 from csdesk.widgets.bindings import translate_bindings
 from csdesk.widgets.form_screen import FormInput, FormScreen
 from csdesk.widgets.password_checklist import PasswordChecklist
+from csdesk.widgets.footer import Footer
 
 
 class PasswordChangeScreen(FormScreen[bool]):

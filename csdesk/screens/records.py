@@ -17,14 +17,15 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from csdesk.domain.text import clean_text
-from csdesk.i18n import t
+from csdesk.i18n import queue_label, t
 from csdesk.themes import status_style
 from csdesk.widgets.bindings import translate_bindings
 from csdesk.widgets.transcript import Transcript
+from csdesk.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from csdesk.domain.contact_schemas import SessionRecordDoc
@@ -139,7 +140,7 @@ class RecordsScreen(Screen[None]):
         if record.callback_needed:
             flags.append(t("records.callback"))
         if record.transferred_to:
-            flags.append(t("records.transferred", queue=clean_text(record.transferred_to, keep_newlines=False, max_chars=32)))
+            flags.append(t("records.transferred", queue=queue_label(record.transferred_to)))
         if flags:
             detail.append("\n" + " · ".join(flags), style=status_style(self.app, "warn"))
         if record.notes:

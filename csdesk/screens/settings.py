@@ -32,12 +32,13 @@ from textual.binding import Binding
 from textual.command import SimpleCommand
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Label, Select, Static
+from textual.widgets import Button, DataTable, Label, Select, Static
 
 from csdesk.domain import desk_settings as ds
 from csdesk.i18n import current_language, t
 from csdesk.widgets.bindings import translate_bindings
 from csdesk.widgets.texts import apply_texts
+from csdesk.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from csdesk.app import CsdeskApp

@@ -21,13 +21,14 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from csdesk.domain.text import clean_text
 from csdesk.i18n import t
 from csdesk.themes import status_style
 from csdesk.widgets.bindings import key_hint, key_label, translate_bindings
+from csdesk.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from csdesk.app import CsdeskApp

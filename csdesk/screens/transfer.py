@@ -18,8 +18,7 @@ from textual.widgets.option_list import Option
 
 from csdesk.domain.contact_schemas import QueueStats
 from csdesk.domain.contacts import Channel
-from csdesk.domain.text import clean_text
-from csdesk.i18n import t
+from csdesk.i18n import queue_label, t
 from csdesk.widgets.bindings import key_hint, translate_bindings
 
 #: Queues that can be picked by a digit key.
@@ -53,7 +52,7 @@ class TransferScreen(ModalScreen[str | None]):
             yield OptionList(
                 *(
                     Option(Text(
-                        f"{i}. {clean_text(q.queue, keep_newlines=False)}  "
+                        f"{i}. {queue_label(q.queue)}  "
                         + t("transfer.waiting", count=q.waiting), no_wrap=True, overflow="ellipsis",
                     ), id=q.queue)
                     for i, q in enumerate(self.targets, start=1)

@@ -2,10 +2,26 @@
 
 :class:`VerificationScreen` lists the methods the backend offers for the
 contact's customer with those already passed, the level reached (L0–L3 with
-its meaning) and the failed attempts (of 3). The agent picks a method (digits
-1–5, or up/down + Enter), types what the customer says and presses Enter;
-the backend answers pass/fail only. The transaction password is keyed by the
-customer on the phone keypad: nothing is typed, Enter asks the keypad.
+its meaning) and the failed attempts (of 3). The agent picks a method in
+the method list (digits 1–5, or up/down + Enter), types what the customer
+says into the answer box (digits typed there are part of the answer) and
+presses Enter; the backend answers pass/fail only. The transaction password
+is keyed by the customer on the phone keypad: nothing is typed, Enter asks
+the keypad. The hint line says what the keys do where the focus is.
+
+While a check runs the focus is on the method list, so a digit typed then
+picks the next method instead of landing in the emptied answer box. After a
+pass the next method not yet passed is highlighted in the list (a digit
+picks another one); after a failure the focus is back in the emptied answer
+box for the agent to type again. Neither happens when the agent has already
+moved on during the check. The digit keys are priority bindings that act
+only while the list has the focus: the focus move of a pick is made before
+the next key is read, so "2023158" typed at once puts "023158" in the
+answer box of method 2.
+
+The window fits an 80×24 terminal with everything in view: title and failed
+attempts, level, method list, the question, the bordered answer box with its
+label (the method) in the border, the message line and the hint.
 
 What was typed is taken out of the field when the check starts and never
 shown again, logged or kept on the screen. After 3 failures verification is
@@ -21,9 +37,8 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.dom import DOMNode
-from textual.screen import ModalScreen, ScreenResultType
+from textual.containers import Horizontal, Vertical
+from textual.events import DescendantFocus
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -34,65 +49,16 @@ from csdesk.domain.text import clean_text
 from csdesk.glyphs import glyph
 from csdesk.i18n import t
 from csdesk.screens.errors import describe_error
+from csdesk.screens.live_modal import LiveModal, level_text
 from csdesk.services.contact import ContactService
 from csdesk.themes import status_style
-from csdesk.widgets.bindings import key_hint, translate_bindings
+from csdesk.widgets.bindings import key_hint
 from csdesk.widgets.form_screen import FormInput
 
 #: The method the customer keys on the phone keypad (nothing is typed).
 KEYPAD = VerificationMethod.TRANSACTION_PASSWORD
 #: Longest answer typed (``VerifyRequest.answer``).
 MAX_ANSWER_CHARS = VerifyRequest.model_fields["answer"].metadata[0].max_length
-
-
-def level_text(level: int) -> str:
-    """``"L2 (two factors, one of them ID or card digits)"``: a level with its meaning."""
-    return t("verify.level", level=level, meaning=t(f"verify.level_meaning.{level}"))
-
-
-def verify_key_hint(node: DOMNode) -> str:
-    """The desk's key(s) for the verification modal (binding ``desk.verify``) as
-    hints show them, e.g. ``"F5/alt+v"``: from the agent's keymap or the screen
-    below that has the binding; ``"F5"`` when none has."""
-    for screen in reversed(node.app.screen_stack):
-        hint = key_hint(screen, "desk.verify")
-        if hint != "?":
-            return hint
-    return "F5"
-
-
-class LiveModal(ModalScreen[ScreenResultType]):
-    """What the live-session modals (F5, F7, F9) share: binding texts in the
-    current language, a message line (a ``Static`` with id ``message``, drawn by
-    :meth:`_say`) and the notice when a field drops characters past its cap."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        translate_bindings(self)
-
-    @property
-    def showing(self) -> bool:
-        """False once the modal is closing: a worker's late answer is then dropped
-        (its widgets may already be gone)."""
-        return self.is_running and not self._closing
-
-    def _say(self, message: str, role: str) -> None:
-        """Show ``message`` (plain text) in the message line, styled by status ``role``."""
-        if self.showing:
-            self.query_one("#message", Static).update(Text(message, style=status_style(self.app, role)))
-
-    def _failure(self, exc: BaseException) -> str:
-        """The line for a failed call (screens add their own cases)."""
-        return describe_error(exc)
-
-    def _report(self, exc: BaseException) -> None:
-        """Show the failure ``exc`` unless the modal is closing."""
-        if self.showing:
-            self._report(exc)
-
-    def on_form_input_too_long(self, event: FormInput.TooLong) -> None:
-        event.stop()
-        self._say(t("form.too_long"), "warn")
 
 
 class VerificationScreen(LiveModal[VerifyResult | None]):
@@ -107,8 +73,12 @@ class VerificationScreen(LiveModal[VerifyResult | None]):
     CSS_PATH = "verification.tcss"
     BINDINGS = [
         Binding("escape", "close", "verify.close", id="verify.close"),
+        Binding("shift+tab", "to_methods", "verify.to_methods", id="verify.to_methods", show=False),
+        # Priority: the pick's focus move happens before the next key is read
+        # (see the module docstring); check_action lets digits through to the
+        # answer box when the list does not have the focus.
         *(
-            Binding(str(i), f"pick({i - 1})", show=False, id=f"verify.pick{i}")
+            Binding(str(i), f"pick({i - 1})", show=False, priority=True, id=f"verify.pick{i}")
             for i in range(1, len(VerificationMethod) + 1)
         ),
     ]
@@ -124,24 +94,39 @@ class VerificationScreen(LiveModal[VerifyResult | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(Text(t("verify.title")), id="title")
+            with Horizontal(id="top"):
+                yield Static(Text(t("verify.title")), id="title")
+                yield Static("", id="attempts")
             yield Static("", id="state")
             yield OptionList(id="methods")
             yield Static("", id="prompt")
-            yield FormInput(
-                id="answer", max_length=MAX_ANSWER_CHARS, compact=True,
-                placeholder=t("verify.answer_placeholder"),
-            )
+            yield FormInput(id="answer", max_length=MAX_ANSWER_CHARS, placeholder=t("verify.answer_placeholder"))
             yield Static("", id="message")
             yield Static("", id="hint")
 
     def on_mount(self) -> None:
         self._say(t("verify.loading"), "info")
-        self.query_one("#hint", Static).update(Text(t(
-            "verify.hint", pick=f"1-{len(VerificationMethod)}", close=key_hint(self, "verify.close")
-        ), style="dim"))
-        self.query_one(OptionList).focus()
+        self.set_focus(self._methods())
+        self._draw_hint()
         self.load()
+
+    def _methods(self) -> OptionList:
+        return self.query_one("#methods", OptionList)
+
+    def _answer(self) -> FormInput:
+        return self.query_one("#answer", FormInput)
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        """The hint follows the focus (the list picks, the answer box takes digits)."""
+        self._draw_hint()
+
+    def _draw_hint(self) -> None:
+        close = key_hint(self, "verify.close")
+        if self.focused is self._answer():
+            hint = t("verify.hint_answer", back=key_hint(self, "verify.to_methods"), close=close)
+        else:
+            hint = t("verify.hint_list", pick=f"1-{len(VerificationMethod)}", close=close)
+        self.query_one("#hint", Static).update(Text(hint, style="dim"))
 
     # -- loading and drawing ---------------------------------------------------
 
@@ -156,7 +141,7 @@ class VerificationScreen(LiveModal[VerifyResult | None]):
         if not self.showing:
             return
         self.info = info
-        methods = self.query_one(OptionList)
+        methods = self._methods()
         methods.set_options(self._options())
         methods.highlighted = 0 if info.methods else None
         self._say("", "info")
@@ -177,11 +162,12 @@ class VerificationScreen(LiveModal[VerifyResult | None]):
         info = self.info
         if info is None:
             return
-        line = Text()
-        line.append(t("verify.level_now", level=level_text(info.level)), style="bold")
-        line.append("  " + t("verify.attempts", failed=info.failed_attempts, limit=MAX_FAILED_VERIFICATIONS))
-        self.query_one("#state", Static).update(line)
-        answer = self.query_one("#answer", FormInput)
+        level = Text(t("verify.level_now", level=level_text(info.level)), style="bold")
+        self.query_one("#state", Static).update(level)
+        attempts = t("verify.attempts", failed=info.failed_attempts, limit=MAX_FAILED_VERIFICATIONS)
+        style = status_style(self.app, "bad") if info.failed_attempts else "dim"
+        self.query_one("#attempts", Static).update(Text(attempts, style=style))
+        answer = self._answer()
         answer.disabled = info.locked
         if info.locked:
             self._say(t("verify.locked"), "error")
@@ -204,21 +190,33 @@ class VerificationScreen(LiveModal[VerifyResult | None]):
         else:
             prompt.append(t(f"verify.prompt.{self.method.value}"))
         self.query_one("#prompt", Static).update(prompt)
-        self.query_one("#answer", FormInput).display = self.method is not KEYPAD
+        answer = self._answer()
+        answer.display = self.method is not KEYPAD
+        answer.border_title = Text(t("verify.answer_label", method=t(f"verify.method.{self.method.value}")))
 
     # -- picking and checking ----------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Digits pick a method only while the method list has the focus; in the
+        answer box they are typed (the key goes on to the box)."""
+        if action == "pick":
+            return self.focused is self._methods()
+        return True
+
     def action_pick(self, index: int) -> None:
-        """Pick method number ``index`` (0-based): the answer field gets the focus."""
-        methods = self.query_one(OptionList)
+        """Pick method number ``index`` (0-based): the answer box gets the focus
+        at once (the keys typed next go into it)."""
+        methods = self._methods()
         if self.info is None or not 0 <= index < len(self.info.methods):
             return
         methods.highlighted = index
         self._set_method(self.info.methods[index])
-        if self.method is KEYPAD:
-            methods.focus()  # Enter asks the keypad
-        else:
+        if self.method is not KEYPAD:  # the keypad: Enter in the list asks it
             self._to_answer()
+
+    def action_to_methods(self) -> None:
+        """Back to the method list (from the answer box)."""
+        self.set_focus(self._methods())
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         """Enter on a method: type the answer, or (keypad) ask the customer's keypad now."""
@@ -229,10 +227,10 @@ class VerificationScreen(LiveModal[VerifyResult | None]):
             self._to_answer()
 
     def _to_answer(self) -> None:
-        answer = self.query_one("#answer", FormInput)
+        answer = self._answer()
         if not answer.disabled:
             answer.display = True
-            answer.focus()
+            self.set_focus(answer)  # now, not after the keys already queued
 
     def on_input_submitted(self, event: FormInput.Submitted) -> None:
         event.stop()
@@ -243,27 +241,63 @@ class VerificationScreen(LiveModal[VerifyResult | None]):
         """Send the typed answer (empty for the keypad) and show pass/fail only."""
         if self._checking or self.info is None or self.method is None:
             return
-        field = self.query_one("#answer", FormInput)
-        answer = "" if self.method is KEYPAD else field.value
+        method, methods = self.method, self._methods()
+        row = methods.highlighted
+        field = self._answer()
+        answer = "" if method is KEYPAD else field.value
         field.value = ""  # never shown back
         if self.info.locked:
             self._say(t("verify.locked"), "error")
             return
-        if self.method is not KEYPAD and not answer.strip():
+        if method is not KEYPAD and not answer.strip():
             self._say(t("verify.empty"), "warn")
             return
         self._checking = True
         self._say(t("verify.checking"), "info")
+        self.set_focus(methods)  # a digit typed meanwhile picks a method
         try:
-            result = await self.service.verify(self.method, answer)
+            result = await self.service.verify(method, answer)
         except (ApiError, RuntimeError) as exc:
             self._report(exc)
+            self._after_check(row, passed=False)
             return
         finally:
             answer = ""
             self._checking = False
         if self.showing:
-            self._adopt(self.method, result)
+            self._adopt(method, result)
+            self._after_check(row, passed=result.passed)
+
+    def _after_check(self, row: int | None, *, passed: bool) -> None:
+        """Where the agent goes on after the check of list row ``row``: a pass
+        highlights the next method not yet passed (the focus stays in the list);
+        a failure puts the focus back in the emptied answer box. Nothing moves
+        when the agent picked something else during the check, or when locked."""
+        methods = self._methods()
+        if not self.showing or self.info is None or self.info.locked:
+            return
+        if self.focused is not methods or methods.highlighted != row or row is None:
+            return
+        if passed:
+            following = self._next_open(row)
+            if following is not None:
+                methods.highlighted = following
+        elif self.method is not KEYPAD:
+            self._to_answer()
+
+    def _next_open(self, row: int) -> int | None:
+        """The list row after ``row`` (wrapping) of a method not yet passed and
+        usable (the keypad only when connected), or None."""
+        info = self.info
+        assert info is not None
+        count = len(info.methods)
+        for step in range(1, count + 1):
+            candidate = (row + step) % count
+            method = info.methods[candidate]
+            if method in info.verified_methods or (method is KEYPAD and not info.keypad_available):
+                continue
+            return candidate
+        return None
 
     def _adopt(self, method: VerificationMethod, result: VerifyResult) -> None:
         """Show ``result`` and keep it as the state of this contact."""
@@ -276,7 +310,7 @@ class VerificationScreen(LiveModal[VerifyResult | None]):
             "level": result.level, "verified_methods": passed,
             "failed_attempts": result.failed_attempts, "locked": result.locked,
         })
-        methods = self.query_one(OptionList)
+        methods = self._methods()
         highlighted = methods.highlighted
         methods.set_options(self._options())
         methods.highlighted = highlighted

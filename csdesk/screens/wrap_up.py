@@ -11,6 +11,13 @@ missed (listed with a warning and recorded), "callback needed" (prefilled
 when the customer left) and the state after the wrap-up (Ready, or Not Ready
 with a reason).
 
+The title line shows the After-Contact Work time left ("ACW left mm:ss",
+from the contact's ``acw_deadline`` by the server's clock, redrawn every
+second), urgent near the end and a warning once the time is up: the form
+covers the desk's own timer. The form fits 80×24 (labels in a column on the
+left, the disposition list, notes and business types beside them); what
+does not fit scrolls, the title, message and hint lines stay.
+
 Submitting awaits the desk's ``submit`` function (it sends the request, or
 queues it in the outbox when the backend is unreachable). A refusal keeps
 the form and shows why. Esc closes without sending; what was filled in is
@@ -20,6 +27,7 @@ kept for this contact and comes back when the modal is opened again.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -44,12 +52,13 @@ from csdesk.domain.text import clean_text
 from csdesk.glyphs import glyph
 from csdesk.i18n import current_language, t
 from csdesk.screens.errors import describe_error
-from csdesk.screens.operation import localized
-from csdesk.screens.verification import LiveModal
+from csdesk.screens.live_modal import LiveModal, localized
 from csdesk.services.contact import ContactService
 from csdesk.themes import status_style
 from csdesk.widgets.bindings import key_hint
+from csdesk.widgets.contact_timers import ACW_URGENT_SECONDS
 from csdesk.widgets.form_screen import FormInput
+from csdesk.widgets.offer_banner import mmss
 
 #: The "after wrap-up" choice meaning Ready (the others are Not Ready reasons).
 READY = "ready"
@@ -129,6 +138,8 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
     :class:`SessionRecordView`, or None when it was queued. Dismisses with
     the record, True when queued, None after Esc. ``submit``'s exceptions
     (``ProblemError`` refusals, any other) are shown and keep the form.
+    ``clock`` (epoch seconds, local) drives the ACW countdown; the server's
+    clock skew is added when the app has a session.
     """
 
     CSS_PATH = "wrap_up.tcss"
@@ -138,9 +149,12 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
     ]
 
     def __init__(
-        self, service: ContactService, *, missed: list[str], customer_left: bool, submit: Submit
+        self, service: ContactService, *, missed: list[str], customer_left: bool, submit: Submit,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
+        self._clock = clock
+        self._skew = 0.0
         self.service = service
         self.missed = list(missed)
         self.customer_left = customer_left
@@ -153,26 +167,34 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(Text(t("wrapup.title"), style="bold"), id="title")
+            with Horizontal(id="top"):
+                yield Static(Text(t("wrapup.title"), style="bold"), id="title")
+                yield Static("", id="acw")
             yield Static("", id="missed")
             yield from self._form()
             yield Static("", id="message")
             yield Static("", id="hint")
 
     def _form(self) -> ComposeResult:
+        """The fields, each row a label on the left and its widget(s) beside it."""
         with VerticalScroll(id="body"):
-            yield Static(Text(t("wrapup.disposition")), classes="label")
-            yield CodeFilter(id="filter", max_length=MAX_FILTER_CHARS, compact=True,
-                             placeholder=t("wrapup.filter_placeholder"))
-            yield OptionList(id="codes")
-            yield Static("", id="chosen")
-            yield Static(Text(t("wrapup.notes")), classes="label")
-            yield TextArea(id="notes", compact=True)
-            yield Static(Text(t("wrapup.business_types")), classes="label")
-            yield SelectionList[str](id="types", compact=True)
-            yield Checkbox(Text(t("wrapup.callback")), self.customer_left, id="callback", compact=True)
-            with Horizontal(id="after-row"):
-                yield Static(Text(t("wrapup.after")), classes="label")
+            with Horizontal(classes="row"):
+                yield Static(Text(t("wrapup.disposition")), classes="label")
+                with Vertical(classes="cell"):
+                    yield CodeFilter(id="filter", max_length=MAX_FILTER_CHARS, compact=True,
+                                     placeholder=t("wrapup.filter_placeholder"))
+                    yield OptionList(id="codes")
+                    yield Static("", id="chosen")
+            with Horizontal(classes="row"):
+                yield Static(Text(t("wrapup.notes")), classes="label")
+                yield TextArea(id="notes", compact=True)
+            with Horizontal(classes="row"):
+                yield Static(Text(t("wrapup.business_types")), classes="label")
+                yield SelectionList[str](id="types", compact=True)
+            with Horizontal(classes="row", id="after-row"):
+                yield Static("", classes="label")
+                yield Checkbox(Text(t("wrapup.callback")), self.customer_left, id="callback", compact=True)
+                yield Static(Text(t("wrapup.after")), id="after-label")
                 yield Select(
                     [(Text(t("wrapup.after_ready")), READY)]
                     + [(Text(t("wrapup.after_not_ready", reason=t(f"reason.{r.value}"))), r.value)
@@ -181,6 +203,11 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
                 )
 
     def on_mount(self) -> None:
+        if not self.query("#filter"):
+            return  # the app is closing while the form mounts: nothing to set up
+        self._skew = self._clock_skew()
+        self._draw_acw()
+        self.set_interval(1.0, self._draw_acw)
         self._draw_missed()
         self.query_one("#hint", Static).update(Text(t(
             "wrapup.hint", submit=key_hint(self, "wrapup.submit"), cancel=key_hint(self, "wrapup.cancel")
@@ -198,6 +225,34 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
         widget = self.query_one("#missed", Static)
         widget.update(text)
         widget.display = bool(text)
+
+    def _clock_skew(self) -> float:
+        """Server clock minus local clock from the app's session (0 without one,
+        e.g. in a test host app)."""
+        get_session = getattr(self.app, "get_session", None)
+        if not callable(get_session):
+            return 0.0
+        try:
+            return float(get_session().clock_skew)
+        except Exception:  # no session yet, or no skew measured: the local clock
+            return 0.0
+
+    def _draw_acw(self) -> None:
+        """The ACW time left in the title line (overdue: how long since, as a warning)."""
+        contact = self.service.contact
+        deadline = contact.acw_deadline if contact is not None else None
+        widget = self.query_one("#acw", Static)
+        if deadline is None:
+            widget.update("")
+            return
+        left = deadline.timestamp() - (self._clock() + self._skew)
+        if left > 0:
+            role = "warn" if left <= ACW_URGENT_SECONDS else "info"
+            text = Text(t("wrapup.acw_left", time=mmss(left)), style=status_style(self.app, role))
+        else:
+            text = Text(f"{glyph('⚠')} " + t("wrapup.acw_overdue", time=mmss(-left)),
+                        style=status_style(self.app, "error"))
+        widget.update(text)
 
     @staticmethod
     def _step_label(step: str) -> str:

@@ -11,6 +11,7 @@ import csdesk
 from csdesk.server.config import ServerSettings
 from csdesk.server.context import ServerContext
 from csdesk.server.customers import start_seeding
+from csdesk.server.orphans import close_orphans_at_start
 from csdesk.server.problems import install_problem_handlers
 from csdesk.server.routing import RoutingEngine
 from csdesk.server.routes import announcements, auth, events, health, me, sync
@@ -32,7 +33,11 @@ def create_app(settings: ServerSettings, *, context: ServerContext | None = None
     (:class:`csdesk.server.simulator.driver.Simulation`) is built here — an
     unreadable or invalid customers CSV raises OSError/ValueError at once —
     started with the lifespan and stopped first when it ends; it is
-    ``app.state.simulation`` (None when off).
+    ``app.state.simulation`` (None when off). At lifespan start, before
+    routing and the simulator, the simulated contacts left waiting by a
+    simulator that is gone (a restart, kill or crash) are closed out
+    (:func:`csdesk.server.orphans.close_orphans_at_start`), whether or not
+    this backend simulates; real customers' contacts are untouched.
     The :class:`ServerContext` is ``app.state.ctx``; pass ``context`` to
     share one. Routes live under ``/api/v1``; the OpenAPI document is
     ``/api/v1/openapi.json`` and the docs UI ``/api/v1/docs``. Every error is
@@ -58,6 +63,7 @@ def create_app(settings: ServerSettings, *, context: ServerContext | None = None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        close_orphans_at_start(ctx)  # issue #4: simulated customers nobody plays any more
         routing = RoutingEngine(ctx)  # issue #4: offers, offer timeouts, ACW deadlines
         routing.start()
         if simulation is not None:

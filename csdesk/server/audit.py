@@ -41,6 +41,8 @@ AUDIT_TYPES = frozenset(
         # issue #4: contacts of an agent who signs out (csdesk.server.presence)
         "offer-returned",
         "contact-ended-sign-out",
+        # issue #4: a simulated customer whose simulator is gone (csdesk.server.orphans)
+        "simulated-contact-closed",
     }
 )
 

@@ -86,6 +86,9 @@ class ServerSettings:
       extend it once by the same amount.
     - ``routing_tick``: how often the routing engine looks at the queues,
       offer timeouts and ACW deadlines when nothing wakes it earlier, s (0.5).
+    - ``disclosure_timeout``: how long a risk disclosure waits for the
+      customer's answer, s (120); then it lapses as "no answer", which is
+      no consent (``csdesk.server.disclosures.expire_disclosures``). > 0.
 
     Training simulator (issue #4, ``csdesk demo`` / ``csdesk server --simulate``):
 
@@ -130,6 +133,7 @@ class ServerSettings:
     offer_timeout: float = 20.0
     acw_seconds: float = 60.0
     routing_tick: float = 0.5
+    disclosure_timeout: float = 120.0
     # Training simulator (issue #4): see the docstring.
     simulate: bool = False
     simulator_customers: Path | None = None
@@ -142,6 +146,8 @@ class ServerSettings:
         minutes = self.max_idle_lock_minutes
         if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 1:
             raise ValueError(f"max_idle_lock_minutes must be a whole number >= 1, not {minutes!r}")
+        if not self.disclosure_timeout > 0:
+            raise ValueError(f"disclosure_timeout must be > 0, not {self.disclosure_timeout!r}")
         if not self.simulator_arrival_seconds > 0:
             raise ValueError(f"simulator_arrival_seconds must be > 0, not {self.simulator_arrival_seconds!r}")
         if not self.simulator_speed > 0:

@@ -136,13 +136,19 @@ def pick_language(lang: str | None, accept_language: str | None = None) -> str:
     ``en``, ``en-GB``… → ``en``; ``zh``, ``zh-CN``… → ``zh-CN``. Accept-Language
     entries are taken by their ``q`` weight (highest first). Default ``zh-CN``.
     """
+    return requested_language(lang, accept_language) or "zh-CN"
+
+
+def requested_language(lang: str | None, accept_language: str | None = None) -> str | None:
+    """As :func:`pick_language`, but None when the request names neither language
+    (operation results are then bilingual)."""
     for candidate in [lang or "", *_accept_order(accept_language or "")]:
         tag = candidate.strip().lower()
         if tag.startswith("en"):
             return "en"
         if tag.startswith("zh"):
             return "zh-CN"
-    return "zh-CN"
+    return None
 
 
 def _accept_order(header: str) -> list[str]:
@@ -342,13 +348,17 @@ def enqueue_contact(
     first_words: str,
     simulated: bool = False,
     scenario: str | None = None,
+    simulator_run: str | None = None,
 ) -> str:
     """Put a new contact at the tail of ``queue`` and return its id (for the simulator and tests).
 
     ``first_words`` is the customer's opening (untrusted: cleaned with
-    ``clean_text`` and cut to 4000 characters). Raises ``ValueError`` for an
-    unknown queue, a queue of another channel, or an unknown customer. The
-    routing engine is woken to offer it at once if an agent is Ready.
+    ``clean_text`` and cut to 4000 characters). ``simulated``, ``scenario``
+    and ``simulator_run`` (the :class:`~csdesk.server.models.SimulatorRun`
+    playing the customer) mark a training-simulator customer. Raises
+    ``ValueError`` for an unknown queue, a queue of another channel, or an
+    unknown customer. The routing engine is woken to offer it at once if an
+    agent is Ready.
     """
     channel = Channel(channel)
     if queue_channel(ctx.settings, queue) is not channel:
@@ -372,6 +382,7 @@ def enqueue_contact(
                 queued_at=now,
                 simulated=simulated,
                 scenario=scenario,
+                simulator_run=simulator_run,
             )
         )
     ctx.routing_wake.set()
@@ -661,6 +672,7 @@ def transfer_contact(
         queued_at=now,
         simulated=contact.simulated,
         scenario=contact.scenario,
+        simulator_run=contact.simulator_run,
         transferred_from=contact.id,
     )
     session.add(successor)
@@ -870,46 +882,68 @@ def customer_says(ctx: ServerContext, contact_id: str, text: str, kind: str = "m
         return add_line(session, contact, clean, speaker=Speaker.CUSTOMER, kind=kind)
 
 
+#: The system line of an active contact whose customer hung up / closed the chat.
+CUSTOMER_LEFT_LINE = "客户已挂断 · Customer left"
+
+
 def customer_leaves(ctx: ServerContext, contact_id: str) -> ContactStatus:
     """The customer hangs up / closes the chat; return the contact's status afterwards.
 
-    - queued or offered: ``abandoned`` (an agent it rang at goes back to
-      Ready, with a ``contact`` event);
-    - active: ``customer_left``, a system line, ``wrap_up`` and the agent to
-      ACW with the ACW timer (audit ``customer-left``);
-    - in wrap-up: only ``customer_left`` is set; closed/abandoned: nothing.
-
-    Raises ``LookupError`` for an unknown contact.
+    :func:`customer_gone` in its own write transaction, then the routing
+    engine is woken. Raises ``LookupError`` for an unknown contact.
     """
-    now = utcnow()
     with ctx.db.write() as session:
         contact = session.get(Contact, contact_id)
         if contact is None:
             raise LookupError(contact_id)
-        status = ContactStatus(contact.status)
-        if status in (ContactStatus.CLOSED, ContactStatus.ABANDONED):
-            return status
-        contact.customer_left = True
-        if status in (ContactStatus.QUEUED, ContactStatus.OFFERED):
-            agent = session.get(Agent, contact.agent_id) if contact.agent_id else None
-            contact.status = ContactStatus.ABANDONED.value
-            contact.closed_at = now
-            contact.offer_expires_at = None
-            if agent is not None:
-                if agent.state == AgentState.OFFERED.value:
-                    move_agent(session, agent, AgentState.READY, None, now)
-                publish_contact(session, contact)
-        elif status is ContactStatus.ACTIVE:
-            add_line(session, contact, "客户已挂断 · Customer left", at=now)
-            agent = session.get(Agent, contact.agent_id) if contact.agent_id else None
-            _to_acw(session, ctx.settings, contact, agent, now)
-            audit(session, agent_id=contact.agent_id, type="customer-left", detail=contact.id)
-            publish_contact(session, contact)
-        else:
-            publish_contact(session, contact)
-        result = ContactStatus(contact.status)
+        result = customer_gone(session, ctx.settings, contact, utcnow())
     ctx.routing_wake.set()
     return result
+
+
+def customer_gone(
+    session: Session, settings: ServerSettings, contact: Contact, now: datetime,
+    line: str = CUSTOMER_LEFT_LINE,
+) -> ContactStatus:
+    """The contact's customer is gone (in ``session``'s transaction); return the status afterwards.
+
+    - queued or offered: ``abandoned`` (an agent it rang at goes back to
+      Ready, with a ``contact`` event);
+    - active: ``customer_left``, system ``line``, ``wrap_up`` and the agent to
+      ACW with the ACW timer (audit ``customer-left``); it stays the agent's
+      and the desk offers a callback at wrap-up;
+    - in wrap-up: only ``customer_left`` is set; closed/abandoned: nothing.
+
+    Risk disclosures still awaiting the customer's answer lapse as "no
+    answer" (:func:`csdesk.server.disclosures.lapse_pending`). Wake the
+    routing engine after the commit.
+    """
+    from csdesk.server.disclosures import lapse_pending
+
+    status = ContactStatus(contact.status)
+    if status in (ContactStatus.CLOSED, ContactStatus.ABANDONED):
+        return status
+    contact.customer_left = True
+    if status in (ContactStatus.QUEUED, ContactStatus.OFFERED):
+        agent = session.get(Agent, contact.agent_id) if contact.agent_id else None
+        contact.status = ContactStatus.ABANDONED.value
+        contact.closed_at = now
+        contact.offer_expires_at = None
+        if agent is not None:
+            if agent.state == AgentState.OFFERED.value:
+                move_agent(session, agent, AgentState.READY, None, now)
+            publish_contact(session, contact)
+    elif status is ContactStatus.ACTIVE:
+        add_line(session, contact, line, at=now)
+        lapse_pending(session, contact.id, now)
+        agent = session.get(Agent, contact.agent_id) if contact.agent_id else None
+        _to_acw(session, settings, contact, agent, now)
+        audit(session, agent_id=contact.agent_id, type="customer-left", detail=contact.id)
+        publish_contact(session, contact)
+    else:
+        lapse_pending(session, contact.id, now)
+        publish_contact(session, contact)
+    return ContactStatus(contact.status)
 
 
 def successor_of(ctx: ServerContext, contact_id: str) -> str | None:

@@ -8,6 +8,14 @@ customers, and by tests). No consent, no execution:
 :func:`consume_consent` is what ``POST /contacts/{id}/operations/{code}``
 calls, and one consent covers one execution.
 
+No answer is no consent, and nothing waits forever: a disclosure still
+unanswered ``ServerSettings.disclosure_timeout`` seconds (120) after it was
+sent *lapses* (:func:`expire_disclosures`, run by the routing engine), and
+so do the pending disclosures of a contact whose customer left
+(:func:`lapse_pending`). A lapsed disclosure reads ``consent: false``, like a
+refusal; its system line says "no answer". The agent may send it again.
+Every answer line is bilingual (``中文 · English``).
+
 Hooks for the simulator:
 
 - :func:`add_disclosure_listener` ``(fn)``: ``fn(ctx, contact_id, result,
@@ -22,6 +30,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,6 +43,7 @@ from csdesk.server.db import utcnow
 from csdesk.server.events import publish
 from csdesk.server.models import Contact, DisclosureRecord
 from csdesk.server.problems import ProblemError
+from csdesk.server.texts import bilingual
 from csdesk.server.verification import active_contact, add_transcript_line
 
 _log = logging.getLogger(__name__)
@@ -113,11 +123,12 @@ def record_consent(
 ) -> DisclosureResult:
     """Record the customer's answer to a disclosure (the simulator's hook; tests).
 
-    Sets ``consent``, adds a system transcript line ("Risk disclosure:
-    customer consented/declined"), writes an audit event and sends a
-    ``disclosure`` SSE event (:class:`DisclosureResult`) to the contact's
-    agent. The first answer stands: a second call returns it unchanged.
-    Raises ``not-found`` for an unknown disclosure of this contact.
+    Sets ``consent``, adds a system transcript line (``风险提示（<业务>）：客户同意
+    · Risk disclosure (<operation>): customer consented``, or 不同意 /
+    declined), writes an audit event and sends a ``disclosure`` SSE event
+    (:class:`DisclosureResult`) to the contact's agent. The first answer
+    stands: a second call (or one after the disclosure lapsed) returns it
+    unchanged. Raises ``not-found`` for an unknown disclosure of this contact.
     """
     with ctx.db.write() as session:
         row = session.get(DisclosureRecord, disclosure_id)
@@ -125,21 +136,68 @@ def record_consent(
             raise ProblemError("not-found", "No such disclosure in this contact.")
         if row.consent is not None:
             return _view(row)
-        row.consent = bool(consent)
-        row.answered_at = utcnow()
-        contact = session.get(Contact, contact_id)
-        agent_id = contact.agent_id if contact is not None else None
-        word = "consented" if consent else "declined"
-        add_transcript_line(session, contact_id, f"Risk disclosure ({row.operation}): customer {word}")
-        audit(
-            session, agent_id=agent_id, type="disclosure",
-            detail=f"contact={contact_id} operation={row.operation} disclosure={row.id} {word}",
+        return _answer(session, row, "consented" if consent else "declined", utcnow())
+
+
+#: Answer word (audit detail) → the bilingual end of the system line.
+_ANSWER_LINES = {
+    "consented": ("客户同意", "customer consented"),
+    "declined": ("客户不同意", "customer declined"),
+    "no-answer": ("客户未应答，视为不同意", "no answer, not consented"),
+}
+
+
+def _answer(session: Session, row: DisclosureRecord, word: str, now: datetime) -> DisclosureResult:
+    """Record answer ``word`` (a key of ``_ANSWER_LINES``) to the unanswered ``row``: consent,
+    system line, audit, ``disclosure`` event to the contact's agent."""
+    from csdesk.server.operations import catalogue
+
+    row.consent = word == "consented"
+    row.answered_at = now
+    contact = session.get(Contact, row.contact_id)
+    agent_id = contact.agent_id if contact is not None else None
+    spec = catalogue().get(row.operation)
+    names = spec.name if spec is not None else {}
+    zh, en = _ANSWER_LINES[word]
+    add_transcript_line(session, row.contact_id, bilingual(
+        f"风险提示（{names.get('zh-CN', row.operation)}）：{zh}",
+        f"Risk disclosure ({names.get('en', row.operation)}): {en}",
+    ))
+    audit(
+        session, agent_id=agent_id, type="disclosure",
+        detail=f"contact={row.contact_id} operation={row.operation} disclosure={row.id} {word}",
+    )
+    result = _view(row)
+    if agent_id is not None:
+        publish(session, agent_id=agent_id, type="disclosure",
+                data={"contact_id": row.contact_id, **result.model_dump(mode="json")})
+    return result
+
+
+def lapse_pending(session: Session, contact_id: str, now: datetime) -> list[DisclosureResult]:
+    """Every unanswered disclosure of the contact lapses now, as "no answer" (the customer
+    left: nobody will answer). Returns them (``consent`` False), oldest first."""
+    rows = session.scalars(
+        select(DisclosureRecord)
+        .where(DisclosureRecord.contact_id == contact_id, DisclosureRecord.consent.is_(None))
+        .order_by(DisclosureRecord.sent_at)
+    ).all()
+    return [_answer(session, row, "no-answer", now) for row in rows]
+
+
+def expire_disclosures(session: Session, now: datetime, timeout: float) -> list[DisclosureResult]:
+    """Unanswered disclosures sent ``timeout`` seconds ago or earlier lapse as "no answer"
+    (in ``session``'s write transaction; the routing engine calls it every tick).
+    Returns them (``consent`` False), oldest first."""
+    rows = session.scalars(
+        select(DisclosureRecord)
+        .where(
+            DisclosureRecord.consent.is_(None),
+            DisclosureRecord.sent_at <= now - timedelta(seconds=timeout),
         )
-        result = _view(row)
-        if agent_id is not None:
-            publish(session, agent_id=agent_id, type="disclosure",
-                    data={"contact_id": contact_id, **result.model_dump(mode="json")})
-        return result
+        .order_by(DisclosureRecord.sent_at)
+    ).all()
+    return [_answer(session, row, "no-answer", now) for row in rows]
 
 
 def get_disclosure(
@@ -166,8 +224,8 @@ def consume_consent(
     """Use the customer's consent for one execution of ``operation`` (in ``session``'s transaction).
 
     Raises ``disclosure-required`` (409) when ``disclosure_id`` is missing,
-    unknown, for another operation or contact, still unanswered, declined, or
-    already used by an earlier execution. Otherwise marks it used by ``reference``.
+    unknown, for another operation or contact, still unanswered, declined or
+    lapsed, or already used by an earlier execution. Otherwise marks it used by ``reference``.
     """
     if not disclosure_id:
         raise ProblemError("disclosure-required", "Send the risk disclosure and get consent first.")
@@ -181,7 +239,9 @@ def consume_consent(
     if row.consent is None:
         raise ProblemError("disclosure-required", "The customer has not answered the disclosure.")
     if not row.consent:
-        raise ProblemError("disclosure-required", "The customer declined the risk disclosure.")
+        raise ProblemError(
+            "disclosure-required", "The customer declined (or did not answer) the risk disclosure."
+        )
     if row.used_by is not None:
         raise ProblemError("disclosure-required", "This consent was used already; disclose again.")
     row.used_by = reference

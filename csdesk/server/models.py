@@ -407,7 +407,8 @@ class Contact(Base):
     next). Durations are seconds. ``verified_methods`` lists the
     :class:`~csdesk.domain.contacts.VerificationMethod` values that passed.
     ``simulated`` marks training-simulator customers; ``scenario`` names the
-    scenario they follow.
+    scenario they follow; ``simulator_run`` the :class:`SimulatorRun` that
+    plays the customer (``None``: made by hand, or before runs were recorded).
     """
 
     __tablename__ = "contacts"
@@ -438,8 +439,29 @@ class Contact(Base):
     acw_extended: Mapped[bool] = mapped_column(Boolean, default=False)
     simulated: Mapped[bool] = mapped_column(Boolean, default=False)
     scenario: Mapped[str | None] = mapped_column(String(64), default=None)
+    simulator_run: Mapped[str | None] = mapped_column(String(64), default=None)
     #: The contact this one continues after a transfer (``None``: a new contact).
     transferred_from: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+
+
+class SimulatorRun(Base):
+    """One running training simulator, so a backend can tell its customers are gone.
+
+    A simulated customer lives in the memory of the simulator that plays it;
+    ``csdesk.server.orphans`` closes out the contacts of a run that is gone:
+    ``stopped_at`` set (stopped cleanly), its process dead (``host`` is this
+    machine and ``pid`` is not running), or ``seen_at`` (its heartbeat) older
+    than the lease.
+    """
+
+    __tablename__ = "simulator_runs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime]
+    stopped_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class TranscriptEntry(Base):

@@ -22,23 +22,26 @@ order of checks:
 
 It then changes the demo data for real (card status, reserved phone, SMS
 alerts, the small ledger), stores an :class:`OperationRecord` with a unique
-reference ``OP-YYYYMMDD-XXXXXX``, adds a system transcript line with the
-reference, writes an audit event and returns
-:class:`~csdesk.domain.contact_schemas.OperationDone`. Card numbers are only
-ever shown first 6 + last 4 (PCI DSS 3.4); a new phone number is masked in
-every summary.
+reference ``OP-YYYYMMDD-XXXXXX``, adds a bilingual system transcript line
+with the reference, writes an audit event and returns
+:class:`~csdesk.domain.contact_schemas.OperationDone`, whose ``summary`` is
+in the request's language (``zh-CN``/``en``) or bilingual when it names
+none (:mod:`csdesk.server.texts`). Card numbers are only ever shown first
+6 + last 4 (PCI DSS 3.4); a new phone number is masked in every summary.
+
+Cross-field rules are data too: an operation's ``distinct`` lists groups of
+fields that must name different values (``transfer_own``: from and to
+account); a clash is a ``validation-error`` naming every field of the group.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 import string
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -53,6 +56,13 @@ from csdesk.domain.contact_schemas import (
     WealthProduct,
 )
 from csdesk.domain.contacts import Speaker
+from csdesk.domain.operation_fields import (
+    MAX_TEXT_CHARS,
+    FieldProblem,
+    check_field,
+    normalise,
+    normalise_phone,
+)
 from csdesk.domain.masking import mask_card, mask_phone
 from csdesk.server.audit import audit
 from csdesk.server.context import ServerContext
@@ -60,21 +70,20 @@ from csdesk.server.db import utcnow
 from csdesk.server.disclosures import consume_consent
 from csdesk.server.models import Contact, Customer, LedgerEntry, OperationRecord
 from csdesk.server.problems import ProblemError
+from csdesk.server.texts import Text, amount, bilingual, yuan
 from csdesk.server.verification import (
     active_contact,
     add_transcript_line,
     contact_changed,
     contact_level,
     is_locked,
-    normalise,
-    normalise_phone,
 )
 
 #: The catalogue file (one source of the operations, products and guides).
 CATALOGUE_FILE = Path(__file__).parent / "data" / "operations.toml"
 
 #: Longest text field value, characters.
-MAX_TEXT = 256
+MAX_TEXT = MAX_TEXT_CHARS
 
 _REF_ALPHABET = string.ascii_uppercase + string.digits
 
@@ -96,6 +105,15 @@ def catalogue() -> dict[str, OperationSpec]:
 
 
 @cache
+def distinct_groups() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Operation code → its groups of fields that must differ (``distinct`` in the catalogue)."""
+    return {
+        item["code"]: tuple(tuple(group) for group in item.get("distinct", ()))
+        for item in _data()["operations"]
+    }
+
+
+@cache
 def products() -> dict[str, WealthProduct]:
     """Product code → :class:`WealthProduct` on sale (risk R1–R5)."""
     items = [WealthProduct.model_validate(item) for item in _data()["products"]]
@@ -111,23 +129,6 @@ def guide(topic: str, language: str) -> str:
 # -- fields ------------------------------------------------------------------------
 
 
-def _cents(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        amount = Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        return None
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        return None
-    return int(amount * 100)
-
-
-def _yuan(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}CNY {abs(cents) // 100:,}.{abs(cents) % 100:02d}"
-
-
 def _card_index(customer: Customer, value: str) -> int | None:
     """The customer's card given as its masked number (as the desk shows it) or last 4 digits."""
     wanted = normalise(value)
@@ -139,14 +140,20 @@ def _card_index(customer: Customer, value: str) -> int | None:
 
 
 def validate_fields(
-    specs: list[FieldSpec], values: dict[str, Any], customer: Customer
+    specs: list[FieldSpec], values: dict[str, Any], customer: Customer,
+    distinct: tuple[tuple[str, ...], ...] = (),
 ) -> tuple[dict[str, Any], list[dict[str, str]]]:
     """Check ``values`` against ``specs``; return (clean values, field errors).
 
-    Clean values: ``amount`` → int fen (0.01 yuan); ``account`` → index in
-    ``customer.cards``; ``phone`` → 11 digits; ``bool`` → bool; ``choice``
-    and ``text`` → str; an optional field left out → None. Errors are
-    ``{"field": "fields.<name>", "message": …}``; unknown names are errors.
+    The rule is :func:`csdesk.domain.operation_fields.check_field` (the
+    desk's F7 form checks with it too). Clean values: ``amount`` → int fen
+    (0.01 yuan); ``account`` → index in ``customer.cards``; ``phone`` → 11
+    digits; ``bool`` → bool; ``choice`` and ``text`` → str; an optional field
+    left out → None. Errors are ``{"field": "fields.<name>", "message": …}``;
+    unknown names are errors. Each group of ``distinct`` (field names) must
+    have different clean values (two accounts: different cards, however
+    the agent typed them): a clash is an error on every field of the group
+    that has a value equal to another's.
     """
     clean: dict[str, Any] = {}
     errors: list[dict[str, str]] = []
@@ -159,73 +166,44 @@ def validate_fields(
         if name not in known:
             fail(name, "unknown field")
     for spec in specs:
-        raw = values.get(spec.name)
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            if spec.required:
-                fail(spec.name, "required")
-            clean[spec.name] = None
+        value, problem = check_field(spec, values.get(spec.name))
+        if problem is not None:
+            fail(spec.name, _problem_message(spec, problem))
             continue
-        if spec.kind == "amount":
-            cents = _cents(raw)
-            if cents is None:
-                fail(spec.name, "an amount in yuan with at most 2 decimals")
-            elif spec.minimum is not None and cents < round(spec.minimum * 100):
-                fail(spec.name, f"at least {spec.minimum:.2f}")
-            elif spec.maximum is not None and cents > round(spec.maximum * 100):
-                fail(spec.name, f"at most {spec.maximum:.2f}")
-            else:
-                clean[spec.name] = cents
-        elif spec.kind == "account":
-            index = _card_index(customer, str(raw)) if isinstance(raw, str) else None
+        if spec.kind == "account" and value is not None:
+            index = _card_index(customer, value)
             if index is None:
                 fail(spec.name, "not one of the customer's cards")
-            else:
-                clean[spec.name] = index
-        elif spec.kind == "phone":
-            phone = normalise_phone(str(raw)) if isinstance(raw, str) else ""
-            if not (len(phone) == 11 and phone.isascii() and phone.isdigit()
-                    and phone.startswith("1")):
-                fail(spec.name, "an 11-digit mainland mobile number")
-            elif spec.pattern and not _matches(spec.pattern, phone):
-                fail(spec.name, "not a valid mobile number")
-            else:
-                clean[spec.name] = phone
-        elif spec.kind == "bool":
-            flag = _flag(raw)
-            if flag is None:
-                fail(spec.name, "true or false")
-            else:
-                clean[spec.name] = flag
-        elif spec.kind == "choice":
-            if not isinstance(raw, str) or raw not in spec.choices:
-                fail(spec.name, "one of: " + ", ".join(spec.choices))
-            else:
-                clean[spec.name] = raw
-        else:  # text
-            text = str(raw)
-            if len(text) > MAX_TEXT:
-                fail(spec.name, f"at most {MAX_TEXT} characters")
-            elif spec.pattern and not _matches(spec.pattern, text):
-                fail(spec.name, "wrong format")
-            else:
-                clean[spec.name] = text
+                continue
+            value = index
+        clean[spec.name] = value
+    for group in distinct:
+        given = [name for name in group if clean.get(name) is not None]
+        for name in given:
+            others = [o for o in given if o != name and clean[o] == clean[name]]
+            if others:
+                fail(name, "must differ from " + ", ".join(others))
     return clean, errors
 
 
-def _matches(pattern: str, value: str) -> bool:
-    return re.fullmatch(pattern, value) is not None
-
-
-def _flag(raw: Any) -> bool | None:
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str):
-        lowered = raw.strip().lower()
-        if lowered in {"true", "on", "yes", "1"}:
-            return True
-        if lowered in {"false", "off", "no", "0"}:
-            return False
-    return None
+def _problem_message(spec: FieldSpec, problem: FieldProblem) -> str:
+    """The English field message of ``problem`` (problem+json ``errors``)."""
+    code, limit = problem.code, problem.limit or 0
+    if code == "format":
+        code = {"choice": "choice", "account": "account", "bool": "flag"}.get(spec.kind, code)
+    messages = {
+        "required": "required",
+        "amount": "an amount in yuan with at most 2 decimals",
+        "minimum": f"at least {limit:.2f}",
+        "maximum": f"at most {limit:.2f}",
+        "phone": "an 11-digit mainland mobile number",
+        "flag": "true or false",
+        "choice": "one of: " + ", ".join(spec.choices),
+        "account": "not one of the customer's cards",
+        "too_long": f"at most {MAX_TEXT} characters",
+        "format": "not a valid mobile number" if spec.kind == "phone" else "wrong format",
+    }
+    return messages[code]
 
 
 def _field_error(name: str, message: str) -> ProblemError:
@@ -290,6 +268,7 @@ class _Job:
     customer: Customer
     fields: dict[str, Any]
     reference: str
+    language: str | None = None
 
     def card(self, name: str) -> dict[str, Any]:
         return dict(self.customer.cards[self.fields[name]])
@@ -303,12 +282,34 @@ class _Job:
         self.customer.cards = cards  # a new list: the JSON column sees the change
 
 
-def _balance_inquiry(job: _Job) -> str:
+def _balance_inquiry(job: _Job) -> Text:
     account = job.masked("account")
-    return f"Balance of {account}: {_yuan(balance(job.session, job.customer.customer_ref, account))}"
+    cents = balance(job.session, job.customer.customer_ref, account)
+    return Text(f"{account} 余额：{yuan(cents, 'zh-CN')}", f"Balance of {account}: {yuan(cents, 'en')}")
 
 
-def _recent_transactions(job: _Job) -> str:
+#: Ledger and demo-history descriptions (stored in English) in Chinese.
+_DESCRIPTIONS_ZH = {
+    "Salary": "工资", "Supermarket": "超市消费", "Utilities": "水电燃气", "Online shopping": "网购",
+    "ATM withdrawal": "ATM 取款", "Transfer in": "转入",
+}
+_DESCRIPTION_PREFIXES_ZH = (("Transfer to ", "转出至 "), ("Transfer from ", "转入自 "), ("Purchase ", "购买 "))
+
+
+def describe(description: str, language: str) -> str:
+    """A ledger/demo-history ``description`` (stored in English) in ``language``;
+    an unknown one as stored."""
+    if language != "zh-CN":
+        return description
+    if description in _DESCRIPTIONS_ZH:
+        return _DESCRIPTIONS_ZH[description]
+    for en, zh in _DESCRIPTION_PREFIXES_ZH:
+        if description.startswith(en):
+            return zh + description[len(en):]
+    return description
+
+
+def _recent_transactions(job: _Job) -> Text:
     account = job.masked("account")
     ref = job.customer.customer_ref
     rows = list(job.session.scalars(
@@ -320,32 +321,48 @@ def _recent_transactions(job: _Job) -> str:
     lines = [(row.at, row.description, row.amount_cents) for row in rows]
     lines += demo_history(ref, account, utcnow())
     lines = lines[:10]
-    text = "; ".join(f"{at:%Y-%m-%d} {what} {_yuan(cents)}" for at, what, cents in lines)
-    return f"Recent transactions of {account}: {text}"
+    zh = "；".join(f"{at:%Y-%m-%d} {describe(what, 'zh-CN')} {yuan(cents, 'zh-CN')}"
+                  for at, what, cents in lines)
+    en = "; ".join(f"{at:%Y-%m-%d} {what} {yuan(cents, 'en')}" for at, what, cents in lines)
+    both = "; ".join(f"{at:%Y-%m-%d} {describe(what, 'zh-CN')} {what} {amount(cents)}"
+                     for at, what, cents in lines)  # one list, both labels, amounts once
+    return Text(f"{account} 近期交易：{zh}", f"Recent transactions of {account}: {en}",
+                both=f"{bilingual(f'{account} 近期交易（元）', f'Recent transactions of {account} (CNY)')}: {both}")
 
 
-def _freeze_card(job: _Job) -> str:
+#: Freeze reasons (the ``reason`` choices) per language.
+_REASONS = {
+    "lost": Text("挂失", "lost"),
+    "stolen": Text("被盗", "stolen"),
+    "suspected_fraud": Text("疑似盗刷", "suspected fraud"),
+}
+
+
+def _freeze_card(job: _Job) -> Text:
     status = job.card("card").get("status")
     if status != "active":
         raise _field_error("card", f"the card is {status}, not active")
     job.set_card_status("card", "frozen")
-    return f"Card {job.masked('card')} frozen ({job.fields['reason']})"
+    card, reason = job.masked("card"), _REASONS[job.fields["reason"]]
+    return Text(f"银行卡 {card} 已冻结（{reason.zh}）", f"Card {card} frozen ({reason.en})")
 
 
-def _unfreeze_card(job: _Job) -> str:
+def _unfreeze_card(job: _Job) -> Text:
     status = job.card("card").get("status")
     if status != "frozen":
         raise _field_error("card", f"the card is {status}, not frozen")
     job.set_card_status("card", "active")
-    return f"Card {job.masked('card')} unfrozen"
+    card = job.masked("card")
+    return Text(f"银行卡 {card} 已解除冻结", f"Card {card} unfrozen")
 
 
-def _change_phone(job: _Job) -> str:
+def _change_phone(job: _Job) -> Text:
     new = job.fields["new_phone"]
     if new == normalise_phone(job.customer.phone):
         raise _field_error("new_phone", "the same as the current reserved phone")
     job.customer.phone = new
-    return f"Reserved phone changed to {mask_phone(new)}"
+    masked = mask_phone(new)
+    return Text(f"预留手机号已变更为 {masked}", f"Reserved phone changed to {masked}")
 
 
 def _debit(job: _Job, name: str, cents: int) -> str:
@@ -358,9 +375,7 @@ def _debit(job: _Job, name: str, cents: int) -> str:
     return account
 
 
-def _transfer_own(job: _Job) -> str:
-    if job.fields["from_account"] == job.fields["to_account"]:
-        raise _field_error("to_account", "the same account as the source")
+def _transfer_own(job: _Job) -> Text:
     to_card = job.card("to_account")
     if to_card.get("status") == "closed":
         raise _field_error("to_account", "the card is closed")
@@ -370,10 +385,11 @@ def _transfer_own(job: _Job) -> str:
     ref = job.customer.customer_ref
     _post(job.session, ref, source, -cents, f"Transfer to {target[-4:]}", job.reference)
     _post(job.session, ref, target, cents, f"Transfer from {source[-4:]}", job.reference)
-    return f"Transferred {_yuan(cents)} from {source} to {target}"
+    return Text(f"已从 {source} 转账 {yuan(cents, 'zh-CN')} 至 {target}",
+                f"Transferred {yuan(cents, 'en')} from {source} to {target}")
 
 
-def _buy_wealth(job: _Job) -> str:
+def _buy_wealth(job: _Job) -> Text:
     product = products()[job.fields["product"]]
     cents = job.fields["amount"]
     if cents < round(product.minimum * 100):
@@ -381,19 +397,34 @@ def _buy_wealth(job: _Job) -> str:
     source = _debit(job, "from_account", cents)
     _post(job.session, job.customer.customer_ref, source, -cents, f"Purchase {product.code}",
           job.reference)
-    return f"Bought {product.name.get('en', product.code)} (R{product.risk}) for {_yuan(cents)}"
+    zh_name = product.name.get("zh-CN", product.code)
+    en_name = product.name.get("en", product.code)
+    return Text(f"已购买 {zh_name}（R{product.risk}），{yuan(cents, 'zh-CN')}",
+                f"Bought {en_name} (R{product.risk}) for {yuan(cents, 'en')}")
 
 
-def _sms_alerts(job: _Job) -> str:
+def _sms_alerts(job: _Job) -> Text:
     job.customer.sms_alerts = bool(job.fields["enabled"])
-    return f"SMS alerts {'on' if job.customer.sms_alerts else 'off'}"
+    on = job.customer.sms_alerts
+    return Text(f"动账短信通知已{'开启' if on else '关闭'}", f"SMS alerts {'on' if on else 'off'}")
 
 
-def _self_service_guide(job: _Job) -> str:
+#: Self-service guide topics (the ``topic`` choices) per language.
+_TOPICS = {
+    "balance": Text("余额查询", "balance"),
+    "freeze_card": Text("临时挂失", "freeze card"),
+    "transfer": Text("转账", "transfer"),
+    "reset_password": Text("重置密码", "reset password"),
+    "sms_alerts": Text("动账通知", "SMS alerts"),
+}
+
+
+def _self_service_guide(job: _Job) -> Text:
     topic = job.fields["topic"]
-    text = guide(topic, job.fields.get("language") or "zh-CN")
+    text = guide(topic, job.fields.get("language") or job.language or "zh-CN")
     add_transcript_line(job.session, job.contact.id, text, speaker=Speaker.AGENT, kind="message")
-    return f"Self-service steps sent: {topic}"
+    label = _TOPICS.get(topic, Text(topic, topic))
+    return Text(f"已发送自助办理指引：{label.zh}", f"Self-service steps sent: {label.en}")
 
 
 _HANDLERS = {
@@ -448,13 +479,15 @@ def execute(
     code: str,
     fields: dict[str, Any],
     disclosure_id: str | None,
+    language: str | None = None,
 ) -> OperationDone:
     """Run operation ``code`` in the agent's active contact (in ``session``'s write transaction).
 
     Checks in the order of the module docstring; every refusal raises
     :class:`ProblemError` and changes nothing. Raises ``not-found`` for an
-    unknown code or contact. Returns the :class:`OperationDone` (``summary``
-    in English, masked).
+    unknown code or contact. Returns the :class:`OperationDone`: ``summary``
+    masked, in ``language`` (``zh-CN``/``en``; None: bilingual ``中文 ·
+    English``); the transcript line is always bilingual.
     """
     spec = catalogue().get(code)
     if spec is None:
@@ -476,7 +509,7 @@ def execute(
     reference = new_reference(session, now)
     if spec.disclosure:
         consume_consent(session, contact_id, code, disclosure_id, reference)
-    clean, errors = validate_fields(spec.fields, fields, customer)
+    clean, errors = validate_fields(spec.fields, fields, customer, distinct_groups().get(code, ()))
     if errors:
         raise ProblemError("validation-error", "Some fields are not valid.", errors=errors)
     if code == "buy_wealth":
@@ -488,16 +521,17 @@ def execute(
                 f"R{customer.risk_rating}.",
             )
     job = _Job(session=session, contact=contact, customer=customer, fields=clean,
-               reference=reference)
-    summary = _HANDLERS[code](job)
+               reference=reference, language=language)
+    summary = _HANDLERS[code](job).pick(language)
     record = OperationRecord(
         contact_id=contact_id, agent_id=agent_id, code=code, reference=reference,
         fields=_fields_summary(spec.fields, clean, customer), summary=summary, at=now,
     )
     session.add(record)
-    add_transcript_line(
-        session, contact_id, f"Operation {spec.name.get('en', code)} done, reference {reference}"
-    )
+    add_transcript_line(session, contact_id, bilingual(
+        f"业务办理完成：{spec.name.get('zh-CN', code)}，业务编号 {reference}",
+        f"Operation {spec.name.get('en', code)} done, reference {reference}",
+    ))
     audit(session, agent_id=agent_id, type="operation",
           detail=f"contact={contact_id} operation={code} reference={reference}")
     session.flush()
@@ -527,7 +561,8 @@ def run_operation(
     code: str,
     fields: dict[str, Any],
     disclosure_id: str | None = None,
+    language: str | None = None,
 ) -> OperationDone:
     """:func:`execute` in its own write transaction (in-process callers: tests, simulator)."""
     with ctx.db.write() as session:
-        return execute(session, agent_id, contact_id, code, fields, disclosure_id)
+        return execute(session, agent_id, contact_id, code, fields, disclosure_id, language)

@@ -23,6 +23,13 @@ Rules, applied by :meth:`RoutingEngine.run_once` in one write transaction:
    ``acw_overdue`` event per deadline to its agent, who stays in ACW (only a
    wrap-up code leaves it). Remembered in memory: a restarted backend sends
    it again.
+4. *Disclosure expiry*: a risk disclosure still unanswered
+   ``ServerSettings.disclosure_timeout`` after it was sent lapses as "no
+   answer" (no consent; :func:`csdesk.server.disclosures.expire_disclosures`).
+5. *Orphaned simulated customers*: every
+   :data:`~csdesk.server.orphans.CHECK_SECONDS`, waiting contacts of a
+   training-simulator run that is gone are closed out
+   (:func:`csdesk.server.orphans.close_orphans`).
 
 The engine runs in a daemon thread started with the app (its lifespan); it
 wakes every ``ServerSettings.routing_tick`` seconds and at once when
@@ -48,8 +55,10 @@ from csdesk.server.audit import audit
 from csdesk.server.contacts import publish_contact, requeue_at_head
 from csdesk.server.context import ServerContext
 from csdesk.server.db import utcnow
+from csdesk.server.disclosures import expire_disclosures
 from csdesk.server.events import publish
 from csdesk.server.models import Agent, Contact
+from csdesk.server.orphans import CHECK_SECONDS, close_orphans
 from csdesk.server.presence import expire_sign_ins
 
 _log = logging.getLogger(__name__)
@@ -81,6 +90,7 @@ class RoutingEngine:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._overdue_sent: set[tuple[str, datetime]] = set()
+        self._orphans_checked: datetime | None = None
 
     def start(self) -> None:
         """Start the engine's thread (once)."""
@@ -114,7 +124,18 @@ class RoutingEngine:
             self._expire_offers(session, now)
             offers = self._offer(session, now)
             self._acw_overdue(session, now)
+            expire_disclosures(session, now, self.ctx.settings.disclosure_timeout)
+            orphans = self._orphans(session, now)
+        if orphans:
+            self.ctx.routing_wake.set()  # an agent a closed-out offer rang at is Ready again
         return offers
+
+    def _orphans(self, session: Session, now: datetime) -> list[str]:
+        last = self._orphans_checked
+        if last is not None and now - last < timedelta(seconds=CHECK_SECONDS):
+            return []
+        self._orphans_checked = now
+        return close_orphans(session, self.ctx.settings, now)
 
     def _expire_offers(self, session: Session, now: datetime) -> None:
         offered = session.scalars(

@@ -31,7 +31,8 @@ Levels come from :func:`csdesk.domain.contacts.verification_level`. After
 contact, verification is locked for it (``verification-locked``, 423), the
 customer is flagged ``possible_fraud`` and an audit event is written. Every
 attempt is an audit event ``verification`` (agent, contact, method, result)
-and a system transcript line ``Identity check: <method> passed|failed``.
+and a bilingual system transcript line (:func:`check_line`:
+``身份核验：预留手机号 通过 · Identity check: reserved phone passed``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from csdesk.domain.contact_schemas import TranscriptLine, VerificationInfo, VerifyResult
+from csdesk.domain.operation_fields import normalise, normalise_phone
 from csdesk.domain.contacts import (
     MAX_FAILED_VERIFICATIONS,
     ContactStatus,
@@ -59,6 +61,7 @@ from csdesk.server.context import ServerContext
 from csdesk.server.models import Contact, Customer
 from csdesk.server.problems import ProblemError
 from csdesk.server.security import Passwords
+from csdesk.server.texts import Text, bilingual
 
 #: A customer's keypad: called with the contact id, returns the digits the
 #: customer keyed (any string; it is normalised), or None when nothing was
@@ -66,15 +69,25 @@ from csdesk.server.security import Passwords
 Keypad = Callable[[str], str | None]
 
 #: Method → how it is named in the transcript line.
-METHOD_LABELS: dict[VerificationMethod, str] = {
-    VerificationMethod.RESERVED_PHONE: "reserved phone",
-    VerificationMethod.ID_LAST6: "ID number last 6",
-    VerificationMethod.CARD_LAST4: "card last 4",
-    VerificationMethod.SECURITY_QUESTION: "security question",
-    VerificationMethod.TRANSACTION_PASSWORD: "transaction password",
+METHOD_LABELS: dict[VerificationMethod, Text] = {
+    VerificationMethod.RESERVED_PHONE: Text("预留手机号", "reserved phone"),
+    VerificationMethod.ID_LAST6: Text("证件号后 6 位", "ID number last 6"),
+    VerificationMethod.CARD_LAST4: Text("卡号后 4 位", "card last 4"),
+    VerificationMethod.SECURITY_QUESTION: Text("密保问题", "security question"),
+    VerificationMethod.TRANSACTION_PASSWORD: Text("交易密码", "transaction password"),
 }
 
-_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff0d"
+#: The system line of the attempt that locks verification in a contact.
+LOCKED_LINE = bilingual("身份核验已锁定：3 次失败，疑似欺诈",
+                        "Identity verification locked after 3 failed attempts: possible fraud")
+
+
+def check_line(method: VerificationMethod, passed: bool) -> str:
+    """The system line of one attempt: ``身份核验：<方式> 通过|未通过 · Identity check: <method> passed|failed``."""
+    label = METHOD_LABELS[method]
+    return bilingual(f"身份核验：{label.zh} {'通过' if passed else '未通过'}",
+                     f"Identity check: {label.en} {'passed' if passed else 'failed'}")
+
 _PHONE = re.compile(r"^1[0-9]{10}$")
 _ID6 = re.compile(r"^[0-9]{5}[0-9X]$")
 _LAST4 = re.compile(r"^[0-9]{4}$")
@@ -123,21 +136,6 @@ def keypad_for(contact_id: str, simulated: bool) -> Keypad | None:
 
 
 # -- normalisation ----------------------------------------------------------------
-
-
-def normalise(text: str) -> str:
-    """NFKC, then without any whitespace or hyphen/dash: ``"１３８ 1234-5678"`` → ``"13812345678"``."""
-    folded = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in folded if not ch.isspace() and ch not in _DASHES)
-
-
-def normalise_phone(text: str) -> str:
-    """:func:`normalise` without a leading ``+86``/``0086`` country code."""
-    value = normalise(text)
-    for prefix in ("+86", "0086"):
-        if value.startswith(prefix):
-            return value[len(prefix) :]
-    return value
 
 
 def normalise_answer(text: str) -> str:
@@ -364,7 +362,7 @@ def verify(
             session, agent_id=agent_id, type="verification",
             detail=f"contact={contact_id} method={method.value} result={result}",
         )
-        add_transcript_line(session, contact_id, f"Identity check: {METHOD_LABELS[method]} {result}")
+        add_transcript_line(session, contact_id, check_line(method, passed))
         locked = is_locked(contact)
         if locked:
             customer = session.get(Customer, contact.customer_ref)
@@ -375,10 +373,7 @@ def verify(
                 detail=f"contact={contact_id} customer={contact.customer_ref} "
                 f"failed={contact.failed_verifications}",
             )
-            add_transcript_line(
-                session, contact_id,
-                "Identity verification locked after 3 failed attempts: possible fraud",
-            )
+            add_transcript_line(session, contact_id, LOCKED_LINE)
         contact_changed(session, contact)
         return VerifyResult(
             passed=passed,

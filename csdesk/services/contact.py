@@ -583,7 +583,9 @@ class ContactService:
         request = cs.OperationRequest(fields=fields, disclosure_id=disclosure_id)
         done = await self._keyed(
             ("operation", contact_id, code, request.model_dump(mode="json")),
-            lambda key: self.api.execute_operation(contact_id, code, request, idempotency_key=key),
+            lambda key: self.api.execute_operation(
+                contact_id, code, request, idempotency_key=key, lang=self.language
+            ),
         )
         if disclosure_id:
             self._used_disclosures.add(disclosure_id)

@@ -25,7 +25,9 @@ class ActivityLog(RichLog):
     """
 
     def __init__(self, *, id: str | None = None, max_lines: int = 500) -> None:
-        super().__init__(id=id, max_lines=max_lines, wrap=True, markup=False, highlight=False)
+        # min_width=1: RichLog renders at least 78 cells wide by default, so on a
+        # narrower log (80×24 with a border and padding) the line ends were cut.
+        super().__init__(id=id, max_lines=max_lines, wrap=True, markup=False, highlight=False, min_width=1)
 
     def add(self, message: str, style: str = "") -> None:
         """Append ``message`` (cleaned of control characters) with the local time."""

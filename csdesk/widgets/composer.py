@@ -2,15 +2,30 @@
 
 Enter posts :class:`Composer.Send`; shift+enter or ctrl+j inserts a new
 line (many terminals send the same code for shift+enter as for Enter, so
-ctrl+j — the line-feed byte — always works). Text is capped at
-``MAX_MESSAGE_CHARS`` (``contact_schemas``): typing stops at the cap, a
-paste is cut to what fits with a notice (a 100 KB paste never reaches the
-editor whole, so it cannot freeze the desk), and a count shows near the
-limit. Empty or whitespace-only text is never sent.
+ctrl+j — the line-feed byte — always works); ctrl+\\ clears the text (an
+edit: ctrl+z brings it back). Text is capped at ``MAX_MESSAGE_CHARS``
+(``contact_schemas``): typing stops at the cap, a paste or a prefill is cut
+to what fits with a notice that counts every character left out (only
+about twice the cap is cleaned: a 250,000-character paste never reaches the
+editor whole, so it cannot freeze the desk; the rest is counted as it came),
+and a count shows near the limit. Empty or whitespace-only text is never
+sent.
+
+While :attr:`Composer.hold_sends` is True (the desk sets it while earlier
+messages are still being sent) Enter sends nothing and clears nothing: the
+text stays and a notice says to wait. A multi-line paste without bracketed
+paste arrives as many Enters; so that its lines are not run together, a
+held Enter becomes a line break when more text follows it (nothing is added
+when the agent sends or moves the cursor next). The new-line key works as
+always.
+
+The clear key is named in the hint once the text is long (or whenever the
+whole hint fits the line).
 """
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -27,6 +42,11 @@ from csdesk.widgets.bindings import current_keys, key_hint, translate_bindings
 
 #: The count shows once the text is this close to the cap (characters).
 COUNT_MARGIN = 400
+#: From this many characters the clear key is named even when the hint is cut for it.
+LONG_TEXT_CHARS = 200
+#: Characters cleaned of a paste or prefill, in multiples of the cap (what
+#: lies beyond can never fit: it is only counted, as it came).
+CLEAN_WINDOW_CAPS = 2
 
 
 def _max_message_chars() -> int:
@@ -52,6 +72,9 @@ class ComposerInput(TextArea):
     BINDINGS = [
         Binding("enter", "send", "composer.send", id="composer.send", show=False),
         Binding("ctrl+j,shift+enter", "newline", "composer.newline", id="composer.newline", show=False),
+        # ctrl+\ (byte 0x1c; Textual turns off ISIG, so it is a key, not SIGQUIT):
+        # free in TextArea and on the desk, unlike ctrl+u/ctrl+k/ctrl+shift+k.
+        Binding("ctrl+backslash", "clear_text", "composer.clear", id="composer.clear", show=False),
     ]
 
     def __init__(self, composer: Composer, *, id: str | None = None) -> None:
@@ -69,15 +92,28 @@ class ComposerInput(TextArea):
                 event.prevent_default()
                 self.action_send()
                 return
+            self._composer.held_break = False  # the agent moved on: no line break owed
             if key in current_keys(self, "composer.newline") or key in ("ctrl+j", "newline"):
                 event.stop()
                 event.prevent_default()
                 self.action_newline()
+        elif self._composer.held_break:
+            self._insert_held_break()
         # Anything else: TextArea._on_key runs next (Textual dispatches along the MRO).
+
+    def _insert_held_break(self) -> None:
+        """The line break of an Enter held while sends waited, before more text."""
+        self._composer.held_break = False
+        if result := self._replace_via_keyboard("\n", *self.selection):
+            self.move_cursor(result.end_location)
 
     def action_send(self) -> None:
         """Send the text (Enter)."""
         self._composer.send()
+
+    def action_clear_text(self) -> None:
+        """Clear the text (ctrl+\\): an edit, so ctrl+z brings it back."""
+        self._composer.clear_text()
 
     def action_newline(self) -> None:
         """Insert a line break (shift+enter, ctrl+j)."""
@@ -92,12 +128,13 @@ class ComposerInput(TextArea):
         event.prevent_default()
         if self.read_only:
             return
-        text = event.text
-        cap = self._composer.max_chars
-        if len(text) > cap * 2:
-            text = text[: cap * 2]  # more than could fit: never clean 100 KB
-        text = clean_text(text)
-        if result := self._replace_via_keyboard(text, *self.selection):
+        if self._composer.held_break:
+            self._insert_held_break()
+        start, end = sorted(self.selection)
+        text = self._composer.fit(event.text, self._composer.room_for(self.get_text_range(start, end)))
+        if not text:
+            return  # nothing fits (said by fit)
+        if result := self._replace_via_keyboard(text, start, end):
             self.move_cursor(result.end_location)
             self.focus()
 
@@ -118,8 +155,9 @@ class Composer(Widget):
 
     Down: :meth:`set_text` (prefill, e.g. the greeting script on accept;
     cut to the cap), :meth:`clear`, :attr:`text`, :meth:`focus_input`,
-    :meth:`retranslate`. Up: :class:`Composer.Send` with the text (the
-    composer clears itself; a failed send can be put back with
+    :meth:`retranslate`, :attr:`hold_sends` (True: Enter keeps the text and
+    says to wait; see the module docstring). Up: :class:`Composer.Send` with
+    the text (the composer clears itself; a failed send can be put back with
     :meth:`set_text`), :class:`Composer.Refused` when Enter was pressed on
     empty text, :class:`Composer.Truncated` when input was cut to the cap.
     ``max_chars``: the cap (default ``MAX_MESSAGE_CHARS``, characters).
@@ -184,6 +222,10 @@ class Composer(Widget):
         self.max_chars = max_chars if max_chars is not None else _max_message_chars()
         self._notice = ""
         self._notice_role = "warn"
+        self._hold_sends = False
+        #: An Enter was held while sends waited: a line break goes in before
+        #: the next text typed or pasted (see the module docstring).
+        self.held_break = False
         self.input = ComposerInput(self, id="composer-input")
 
     def compose(self) -> ComposeResult:
@@ -200,21 +242,44 @@ class Composer(Widget):
         """The text as typed."""
         return self.input.text
 
+    @property
+    def hold_sends(self) -> bool:
+        """True while Enter must not send (earlier messages are still being sent):
+        the text is kept and a notice says to wait. Set by the desk."""
+        return self._hold_sends
+
+    @hold_sends.setter
+    def hold_sends(self, hold: bool) -> None:
+        hold = bool(hold)
+        if hold == self._hold_sends:
+            return
+        self._hold_sends = hold
+        if not hold and self._notice_role == "wait":
+            self._notice = ""
+            self._show_status()
+
     def set_text(self, text: str) -> None:
         """Replace the text (the greeting script on accept), cursor at the end; cut to the cap."""
-        text = clean_text(text)
         self._notice = ""
-        if len(text) > self.max_chars:
-            self._cut(len(text) - self.max_chars)
-            text = text[: self.max_chars]
+        self.held_break = False
+        text = self.fit(text, self.max_chars)
         self.input.load_text(text)
         self.input.move_cursor(self.input.document.end)
         self._show_status()
 
     def clear(self) -> None:
-        """Empty the composer."""
+        """Empty the composer (after a send; the undo history goes too)."""
         self._notice = ""
+        self.held_break = False
         self.input.load_text("")
+        self._show_status()
+
+    def clear_text(self) -> None:
+        """Empty the composer as an edit the agent made (ctrl+z brings it back)."""
+        self._notice = ""
+        self.held_break = False
+        if self.input.text and not self.input.read_only:
+            self.input.clear()
         self._show_status()
 
     def focus_input(self) -> None:
@@ -230,14 +295,36 @@ class Composer(Widget):
         """Characters that may still be inserted when ``replaced`` is replaced."""
         return self.max_chars - (len(self.input.document.text) - len(replaced))
 
+    def fit(self, text: str, room: int) -> str:
+        """``text`` cleaned (:func:`clean_text`) and cut to ``room`` characters.
+        A cut is said (the notice and :class:`Truncated`) with the number of
+        characters left out: those of the cleaned text past ``room``, plus all
+        past the part cleaned (``CLEAN_WINDOW_CAPS`` × the cap), counted as
+        they came."""
+        room = max(0, room)
+        window = self.max_chars * CLEAN_WINDOW_CAPS
+        beyond = max(0, len(text) - window)
+        cleaned = clean_text(text[:window] if beyond else text)
+        dropped = max(0, len(cleaned) - room) + beyond
+        if dropped:
+            self._cut(dropped)
+        return cleaned[:room]
+
     def send(self) -> bool:
-        """Send the text if there is any (what Enter does). True if sent."""
+        """Send the text if there is any (what Enter does). True if sent.
+        While :attr:`hold_sends` nothing is sent or cleared: a notice says to wait."""
         text = self.input.text.strip()
         if not text:
             self._notice = t("composer.empty")
             self._notice_role = "warn"
             self._show_status()
             self.post_message(self.Refused(self))
+            return False
+        if self._hold_sends:
+            self._notice = t("composer.wait")
+            self._notice_role = "wait"
+            self.held_break = True
+            self._show_status()
             return False
         text = text[: self.max_chars]
         self.clear()
@@ -247,6 +334,7 @@ class Composer(Widget):
     # -- internals ----------------------------------------------------------
 
     def _cut(self, dropped: int) -> None:
+        """Say that ``dropped`` characters did not fit (notice and :class:`Truncated`)."""
         self._notice = t("composer.truncated", max=self.max_chars, dropped=dropped)
         self._notice_role = "error"
         self.post_message(self.Truncated(self, dropped))
@@ -265,17 +353,22 @@ class Composer(Widget):
             return
         length = len(self.input.document.text)
         line = Text(no_wrap=True, overflow="ellipsis")
+        clear = t("composer.clear_hint", key=key_hint(self.input, "composer.clear"))
         if self._notice:
-            line.append(self._notice, style=status_style(self.app, self._notice_role))
+            role = "info" if self._notice_role == "wait" else self._notice_role
+            line.append(self._notice, style=status_style(self.app, role))
             line.append("  ")
         if length >= self.max_chars - COUNT_MARGIN:
             role = "error" if length >= self.max_chars else "warn"
             line.append(t("composer.count", count=length, max=self.max_chars), style=status_style(self.app, role))
+            line.append("  " + clear, style="dim")
         elif not self._notice:
-            line.append(
-                t("composer.hint", send=key_hint(self.input, "composer.send"),
-                  newline=key_hint(self.input, "composer.newline")),
-                style="dim",
-            )
+            hint = t("composer.hint", send=key_hint(self.input, "composer.send"),
+                     newline=key_hint(self.input, "composer.newline"))
+            if length and cell_len(f"{hint} · {clear}") <= status.content_size.width:
+                hint = f"{hint} · {clear}"  # it fits: always named
+            elif length >= LONG_TEXT_CHARS:
+                hint = f"{clear} · {hint}"  # long text: named first, the rest may be cut
+            line.append(hint, style="dim")
         # One row, always: no layout pass (keeps each keystroke cheap).
         status.update(line, layout=False)

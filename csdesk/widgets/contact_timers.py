@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
-from csdesk.domain.text import clean_text
 from csdesk.glyphs import glyph
-from csdesk.i18n import t
+from csdesk.i18n import queue_label, t
 from csdesk.themes import status_style
 from csdesk.widgets.offer_banner import mmss
 
@@ -167,7 +166,7 @@ class ContactTimers(Static):
         queue_line = t("timers.queue", count=waiting)
         if waiting:
             queue_line += " " + t("timers.longest", time=mmss(longest))
-            detail = ", ".join(f"{clean_text(q.queue, keep_newlines=False, max_chars=24)} {q.waiting}" for q in self._queues if q.waiting)
+            detail = ", ".join(f"{queue_label(q.queue)} {q.waiting}" for q in self._queues if q.waiting)
             if detail:
                 queue_line += f" ({detail})"
         text.append(queue_line, style=status_style(self.app, "warn") if waiting else "dim")

@@ -2,8 +2,8 @@
 
 At 120 columns or more: the conversation (transcript / call) on the left,
 the customer card above the checklist on the right, side by side. Below
-120 (the 80×24 minimum): one panel at a time under a tab strip; alt+1 /
-alt+2 / alt+3 (binding ids ``desk.panel_conversation``, ``desk.panel_card``,
+120 (the 80×24 minimum): one panel at a time under a tab strip; alt+c /
+alt+u / alt+k (or alt+1/2/3; binding ids ``desk.panel_conversation``, ``desk.panel_card``,
 ``desk.panel_checklist``) or a click on a tab switch panels.
 
 The three panels are mounted once and never moved: switching layout only
@@ -70,12 +70,17 @@ class DeskPanels(Widget):
     DeskPanels.-wide #panel-side > #panel-checklist { height: auto; max-height: 50%; }
     """
 
+    #: alt+letter first: many terminals send alt+digit as ESC digit, which
+    #: Textual reads as a character ("\x1b2" → "™"); the digits stay as
+    #: second keys for terminals that report them. Priority: the composer
+    #: inside would otherwise type the letter.
     BINDINGS = [
-        Binding("alt+1", "show_panel('conversation')", "key.desk.panel_conversation",
-                id="desk.panel_conversation", show=False),
-        Binding("alt+2", "show_panel('card')", "key.desk.panel_card", id="desk.panel_card", show=False),
-        Binding("alt+3", "show_panel('checklist')", "key.desk.panel_checklist",
-                id="desk.panel_checklist", show=False),
+        Binding("alt+c,alt+1", "show_panel('conversation')", "key.desk.panel_conversation",
+                id="desk.panel_conversation", show=False, priority=True),
+        Binding("alt+u,alt+2", "show_panel('card')", "key.desk.panel_card", id="desk.panel_card",
+                show=False, priority=True),
+        Binding("alt+k,alt+3", "show_panel('checklist')", "key.desk.panel_checklist",
+                id="desk.panel_checklist", show=False, priority=True),
     ]
 
     class Switched(Message):
@@ -119,9 +124,9 @@ class DeskPanels(Widget):
 
     def _tab_label(self, index: int, name: str) -> str:
         try:
-            key = key_hint(self, f"desk.panel_{name}")
+            key = key_hint(self, f"desk.panel_{name}").split("/")[0]  # the first key: tabs are narrow
         except Exception:  # not attached to an app yet
-            key = f"alt+{index + 1}"
+            key = ("alt+c", "alt+u", "alt+k")[index]
         return f"{t(f'panels.{name}')} ({key})"
 
     # -- down ---------------------------------------------------------------

@@ -18,7 +18,7 @@ from textual.widgets import Static
 
 from csdesk.domain.text import clean_text
 from csdesk.glyphs import glyph
-from csdesk.i18n import t
+from csdesk.i18n import queue_label, t
 from csdesk.themes import status_style
 from csdesk.widgets.bindings import key_hint
 
@@ -129,7 +129,7 @@ class OfferBanner(Static):
         left = self.seconds_left
         text.append(glyph("⚠") + " ", style=status_style(self.app, "warn"))
         text.append(t(f"offer.channel.{offer.channel}"), style="bold")
-        text.append(" · " + t("offer.queue", queue=clean_text(offer.queue, keep_newlines=False, max_chars=24)))
+        text.append(" · " + t("offer.queue", queue=queue_label(offer.queue)))
         text.append(" · " + t("offer.waited", time=mmss(self.waited)))
         text.append(" · ")
         role = "error" if left <= URGENT_SECONDS else "warn"

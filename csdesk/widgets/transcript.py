@@ -71,6 +71,9 @@ class Transcript(ScrollView, can_focus=True):
         color: $foreground;
         overflow-x: hidden;
         overflow-y: auto;
+        /* The wrap width is the width left of the scrollbar: keep its place
+           reserved, or lines wrapped before it appeared lose their last cells. */
+        scrollbar-gutter: stable;
         height: 1fr;
         &:focus {
             background-tint: $foreground 5%;

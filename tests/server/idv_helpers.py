@@ -97,12 +97,14 @@ class Live:
                          json={"method": method, "answer": answer})
 
     def operate(self, code: str, fields: dict[str, Any], disclosure_id: str | None = None,
-                key: str | None = None) -> httpx.Response:
+                key: str | None = None, lang: str | None = None) -> httpx.Response:
+        """``POST /contacts/{id}/operations/{code}`` (``lang``: ``?lang=``, the summary's language)."""
         body: dict[str, Any] = {"fields": fields}
         if disclosure_id is not None:
             body["disclosure_id"] = disclosure_id
+        params = {"lang": lang} if lang is not None else None
         return self.call("POST", f"/contacts/{self.contact_id}/operations/{code}", json=body,
-                         headers={"Idempotency-Key": key or str(uuid.uuid4())})
+                         params=params, headers={"Idempotency-Key": key or str(uuid.uuid4())})
 
     def assert_no_secrets(self) -> None:
         """No clear phone, ID, card number or answer in any body received."""

@@ -145,7 +145,10 @@ def test_transfer_needs_the_customer_consent_to_its_disclosure(live: Live) -> No
     assert events[-1].data == {"contact_id": live.contact_id, "id": consent,
                                "operation": "transfer_own", "consent": True}
     assert any(line.startswith("风险提示：转账") for line in lines)
-    assert f"Operation Transfer between own accounts done, reference {done['reference']}" in lines
+    assert (f"业务办理完成：本人账户间转账，业务编号 {done['reference']} · "
+            f"Operation Transfer between own accounts done, reference {done['reference']}") in lines
+    assert "风险提示（本人账户间转账）：客户同意 · Risk disclosure (Transfer between own accounts): " \
+           "customer consented" in lines
     live.assert_no_secrets()
 
 
@@ -204,7 +207,11 @@ def test_fields_are_validated_per_their_spec(live: Live) -> None:
     assert too_much.json()["errors"] == [{"field": "fields.amount", "message": "at most 50000.00"}]
     same = live.operate("transfer_own", {"from_account": CARD1, "to_account": CARD1,
                                          "amount": 1}, consent)
-    assert same.json()["errors"][0]["field"] == "fields.to_account"
+    assert same.status_code == 422 and same.json()["code"] == "validation-error"
+    assert same.json()["errors"] == [
+        {"field": "fields.from_account", "message": "must differ from to_account"},
+        {"field": "fields.to_account", "message": "must differ from from_account"},
+    ]
     broke = live.operate("transfer_own", {"from_account": CARD1, "to_account": CARD2,
                                           "amount": 49999}, consent)
     if broke.status_code == 422:  # demo balances are 5,000–200,000: maybe not enough
@@ -225,14 +232,14 @@ def test_fields_are_validated_per_their_spec(live: Live) -> None:
 def test_freeze_unfreeze_phone_and_sms_change_the_demo_data(live: Live) -> None:
     _to_level(live, 3)
     frozen = _ok(live.operate("freeze_card", {"card": CARD1, "reason": "lost"}))
-    assert frozen["summary"] == f"Card {CARD1} frozen (lost)"
+    assert frozen["summary"] == f"银行卡 {CARD1} 已冻结（挂失） · Card {CARD1} frozen (lost)"
     again = live.operate("freeze_card", {"card": "0123", "reason": "lost"})
     assert again.status_code == 422 and "frozen" in again.json()["errors"][0]["message"]
     _ok(live.operate("unfreeze_card", {"card": FROZEN}))
-    phone = _ok(live.operate("change_phone", {"new_phone": "139-0000-1111"}))
+    phone = _ok(live.operate("change_phone", {"new_phone": "139-0000-1111"}, lang="en"))
     assert phone["summary"] == "Reserved phone changed to 139****1111"
-    sms = _ok(live.operate("sms_alerts", {"enabled": False}))
-    assert sms["summary"] == "SMS alerts off"
+    sms = _ok(live.operate("sms_alerts", {"enabled": False}, lang="zh-CN"))
+    assert sms["summary"] == "动账短信通知已关闭"
     with live.ctx.db.read() as session:
         customer = session.get(Customer, live.customer_ref)
         assert customer is not None
@@ -272,7 +279,7 @@ def test_inquiries_and_self_service_guidance(live: Live) -> None:
     assert REFERENCE.match(guide["reference"])
     _to_level(live, 1)
     recent = _ok(live.operate("recent_transactions", {"account": CARD2}))
-    assert recent["summary"].startswith(f"Recent transactions of {CARD2}: ")
+    assert recent["summary"].startswith(f"{CARD2} 近期交易（元） · Recent transactions of {CARD2} (CNY): ")
     with live.ctx.db.read() as session:
         lines = list(session.scalars(
             select(TranscriptEntry).where(TranscriptEntry.contact_id == live.contact_id)
@@ -289,3 +296,96 @@ def test_locked_verification_refuses_verified_operations(live: Live) -> None:
     locked = live.operate("balance_inquiry", {"account": CARD1})
     assert locked.status_code == 423 and locked.json()["code"] == "verification-locked"
     assert live.operate("self_service_guide", {"topic": "balance"}).status_code == 200
+
+
+def test_a_transfer_to_the_same_account_is_refused_however_the_card_is_typed(live: Live) -> None:
+    """The tester's input: From and To the same account. Refused as a field error on both
+    fields (masked number vs last 4 digits too), before any money moves or the consent is used."""
+    _to_level(live, 3)
+    consent = _disclose(live, "transfer_own", True)
+    before = _balance(live, CARD1)
+    for to in (CARD1, "0123"):
+        same = live.operate("transfer_own", {"from_account": CARD1, "to_account": to,
+                                             "amount": "100"}, consent)
+        assert same.status_code == 422, same.text
+        fields = [e["field"] for e in same.json()["errors"]]
+        assert fields == ["fields.from_account", "fields.to_account"]
+    assert _balance(live, CARD1) == before
+    done = live.operate("transfer_own", {"from_account": CARD1, "to_account": CARD2,
+                                         "amount": "100"}, consent)
+    assert done.status_code == 200, done.text  # the consent was not used by the refusals
+
+
+def test_every_operation_with_two_accounts_declares_them_distinct() -> None:
+    """The rule is data (``distinct`` in operations.toml): a new operation moving money
+    between two accounts must not forget it, and a group names only declared fields."""
+    from csdesk.server.operations import catalogue, distinct_groups
+
+    for code, spec in catalogue().items():
+        names = {f.name for f in spec.fields}
+        groups = distinct_groups()[code]
+        assert all(set(group) <= names and len(group) >= 2 for group in groups), code
+        accounts = [f.name for f in spec.fields if f.kind == "account"]
+        if len(accounts) >= 2:
+            assert any(set(accounts) <= set(group) for group in groups), code
+
+
+@pytest.mark.parametrize(
+    ("lang", "headers", "summary"),
+    [
+        (None, {}, f"银行卡 {CARD1} 已冻结（疑似盗刷） · Card {CARD1} frozen (suspected fraud)"),
+        ("zh-CN", {}, f"银行卡 {CARD1} 已冻结（疑似盗刷）"),
+        ("en", {"Accept-Language": "zh-CN"}, f"Card {CARD1} frozen (suspected fraud)"),  # ?lang= wins
+        (None, {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}, f"银行卡 {CARD1} 已冻结（疑似盗刷）"),
+    ],
+)
+def test_operation_results_are_in_the_requested_language_else_bilingual(
+    live: Live, lang: str | None, headers: dict[str, str], summary: str
+) -> None:
+    """The tester's input: a zh-CN session got ``Card 6217… frozen (lost)`` in English only."""
+    _to_level(live, 2)
+    path = f"/contacts/{live.contact_id}/operations/freeze_card"
+    done = live.call("POST", path, json={"fields": {"card": CARD1, "reason": "suspected_fraud"}},
+                     params={"lang": lang} if lang else None,
+                     headers={"Idempotency-Key": str(uuid.uuid4()), **headers})
+    assert done.status_code == 200, done.text
+    assert done.json()["summary"] == summary
+    view = _ok(live.call("GET", f"/contacts/{live.contact_id}"))
+    assert view["operations"][-1]["summary"] == summary  # stored as answered
+    line = view["transcript"][-1]["text"]  # the transcript line is bilingual whatever the request
+    assert line == (f"业务办理完成：挂失 / 冻结银行卡，业务编号 {done.json()['reference']} · "
+                    f"Operation Report lost card / freeze done, reference {done.json()['reference']}")
+
+
+def test_every_operation_result_speaks_chinese_in_a_chinese_session(live: Live) -> None:
+    """Each handler of the catalogue, asked with ``?lang=zh-CN``: no English words left
+    (card numbers, references, R-ratings and product codes aside)."""
+    _to_level(live, 3)
+    calls: list[tuple[str, dict[str, Any], str | None]] = [
+        ("balance_inquiry", {"account": CARD1}, None),
+        ("recent_transactions", {"account": CARD1}, None),
+        ("freeze_card", {"card": CARD2, "reason": "stolen"}, None),
+        ("unfreeze_card", {"card": CARD2}, None),
+        ("change_phone", {"new_phone": "13900001111"}, None),
+        ("transfer_own", {"from_account": CARD1, "to_account": CARD2, "amount": 10},
+         _disclose(live, "transfer_own", True)),
+        ("buy_wealth", {"product": "WM-R2-BOND", "from_account": CARD1, "amount": 10000},
+         _disclose(live, "buy_wealth", True)),
+        ("sms_alerts", {"enabled": True}, None),
+        ("self_service_guide", {"topic": "reset_password"}, None),
+    ]
+    from csdesk.server.operations import catalogue
+
+    assert {code for code, _f, _d in calls} == set(catalogue())
+    for code, fields, disclosure in calls:
+        summary = _ok(live.operate(code, fields, disclosure, lang="zh-CN"))["summary"]
+        words = re.sub(r"622202\*+0123|621700\*+4567|WM-R2-BOND|R2|ATM", "", summary)
+        assert not re.search(r"[A-Za-z]{2,}", words), (code, summary)
+    english = _ok(live.operate("recent_transactions", {"account": CARD1}, lang="en"))["summary"]
+    assert not re.search(r"[\u4e00-\u9fff]", english), english
+    with live.ctx.db.read() as session:
+        lines = [e.text for e in session.scalars(
+            select(TranscriptEntry).where(TranscriptEntry.contact_id == live.contact_id,
+                                          TranscriptEntry.speaker == "system"))]
+    assert lines and all(" · " in line and re.search(r"[\u4e00-\u9fff]", line.split(" · ")[0])
+                         for line in lines), lines

@@ -192,9 +192,10 @@ def test_three_failures_lock_flag_fraud_and_audit_without_the_answer(live: Live)
     assert all(live.contact_id in (e.detail or "") for e in events)
     assert "method=id_last6 result=failed" in (events[1].detail or "")
     texts = [line.text for line in lines]
-    assert texts[0] == "Identity check: reserved phone passed"
-    assert texts[1:4] == ["Identity check: ID number last 6 failed"] * 3
-    assert "possible fraud" in texts[4]
+    assert texts[0] == "身份核验：预留手机号 通过 · Identity check: reserved phone passed"
+    assert texts[1:4] == ["身份核验：证件号后 6 位 未通过 · Identity check: ID number last 6 failed"] * 3
+    assert texts[4] == ("身份核验已锁定：3 次失败，疑似欺诈 · "
+                        "Identity verification locked after 3 failed attempts: possible fraud")
     stored = " ".join([*(e.detail or "" for e in events), *texts])
     for secret in [*SECRETS, "111111", "222222", "33333X"]:
         assert secret not in stored

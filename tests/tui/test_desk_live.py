@@ -49,6 +49,18 @@ async def ring(pilot, backend, **kwargs) -> str:
     return contact_id
 
 
+async def take_contact(pilot, backend, **kwargs) -> str:
+    """Go Ready, let a contact ring (``enqueue`` arguments), accept it with Enter;
+    its id once the desk shows it."""
+    app = pilot.app
+    await go_ready(pilot)
+    contact_id = await ring(pilot, backend, **kwargs)
+    await pilot.press("enter")
+    service = app.get_session().contact
+    await wait_for(pilot, lambda: service.contact is not None and live(app).display)
+    return contact_id
+
+
 async def test_chat_offer_accept_greet_send_end(backend, tmp_path: Path) -> None:
     app = make_app(backend.url, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -94,12 +106,19 @@ async def test_decline_with_reason_and_missed_offer(backend, tmp_path: Path) -> 
         await wait_for(pilot, lambda: session.state.state.value == "not_ready")
         assert session.state.reason.value == "break"
         await wait_for(pilot, lambda: app.screen.query_one(OfferBanner).offer is None)
-        # The contact went back to the queue head: Ready again rings it again; let it ring out.
+        # The contact went back to the queue head: Ready again rings it again.
+        # Start declining, then let it ring out: the question closes with it.
         await pilot.press("f2")
         await wait_for(pilot, lambda: session.contact.offer is not None, timeout=10)
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ReasonScreen")
         await wait_for(pilot, lambda: session.state.state.value == "not_ready", timeout=10)
         assert session.state.reason.value == "missed_offer"
-        await wait_for(pilot, lambda: app.screen.query_one(OfferBanner).offer is None)
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
+        assert app.screen.query_one(OfferBanner).offer is None
+        await pilot.press("1")  # nothing to decline any more: no error
+        await pilot.pause(0.3)
+        assert session.state.reason.value == "missed_offer"
 
 
 async def test_phone_hold_and_customer_hangs_up(backend, tmp_path: Path) -> None:
@@ -107,10 +126,7 @@ async def test_phone_hold_and_customer_hangs_up(backend, tmp_path: Path) -> None
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in_to_desk(pilot, AGENT)
         service = app.get_session().contact
-        await go_ready(pilot)
-        await ring(pilot, backend, channel="phone")
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: service.contact is not None)
+        await take_contact(pilot, backend, channel="phone")
         await pilot.press("alt+h")
         await wait_for(pilot, lambda: service.contact.on_hold)
         assert "ON HOLD" in str(live(app).call_bar.render())
@@ -121,6 +137,8 @@ async def test_phone_hold_and_customer_hangs_up(backend, tmp_path: Path) -> None
         customer_leaves(backend.context, service.contact.id)
         await wait_for(pilot, lambda: service.contact.status.value == "wrap_up")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "WrapUpScreen")
+        form = app.screen
+        await wait_for(pilot, lambda: bool(form.query("#callback")) and form.query_one("#callback").value)
 
 
 async def test_offer_shows_through_the_lock_screen(backend, tmp_path: Path) -> None:
@@ -151,10 +169,7 @@ async def test_wrap_up_offline_goes_to_the_outbox_with_the_same_key(backend, tmp
         await sign_in_to_desk(pilot, AGENT)
         session = app.get_session()
         service = session.contact
-        await go_ready(pilot)
-        await ring(pilot, backend)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: service.contact is not None)
+        await take_contact(pilot, backend)
         await service.end()
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "WrapUpScreen")
         await pilot.press("escape")
@@ -189,10 +204,8 @@ async def test_chat_happy_path_l2_freeze_wrap_up_and_record(backend, tmp_path: P
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in_to_desk(pilot, AGENT)
         service = app.get_session().contact
-        await go_ready(pilot)
-        await ring(pilot, backend, words="I lost my card")
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: service.contact is not None and bool(live(app).composer.text))
+        await take_contact(pilot, backend, words="I lost my card")
+        await wait_for(pilot, lambda: bool(live(app).composer.text))
         await pilot.press("enter")
         contact_id = service.contact.id
         customer_says(backend.context, contact_id, "Please freeze it")
@@ -297,10 +310,7 @@ async def test_sign_out_mid_contact_then_wrap_up_at_the_next_sign_in(backend, tm
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in_to_desk(pilot, AGENT)
         service = app.get_session().contact
-        await go_ready(pilot)
-        contact_id = await ring(pilot, backend)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: service.contact is not None)
+        contact_id = await take_contact(pilot, backend)
         await pilot.press("f10")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen")
         assert "contact in hand" in app.screen.question
@@ -332,3 +342,47 @@ async def test_lock_while_an_offer_rings_shows_it_on_the_lock_screen(backend, tm
         offer_line = app.screen.query_one("#offer")
         await wait_for(pilot, lambda: offer_line.display)
         assert "Chat" in str(offer_line.render())
+
+
+async def test_alt_keys_from_a_real_terminal_act_and_type_nothing(backend, tmp_path: Path) -> None:
+    """A terminal sends alt+h as ESC h: Textual reports key "alt+h" with the
+    character "h", which the focused composer used to type (Pilot's press sends
+    no character, so only a real key event shows it)."""
+    from textual import events
+
+    app = make_app(backend.url, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in_to_desk(pilot, AGENT)
+        service = app.get_session().contact
+        await take_contact(pilot, backend, channel="phone")
+        await wait_for(pilot, lambda: live(app).composer.input.has_focus)
+        live(app).composer.clear()
+        for key, char in (("alt+h", "h"), ("alt+m", "m"), ("alt+n", "n"), ("alt+u", "u"), ("alt+k", "k"),
+                          ("alt+c", "c")):
+            app.post_message(events.Key(key, char))
+            await pilot.pause(0.2)
+        await wait_for(pilot, lambda: service.contact.on_hold and service.contact.muted)
+        assert live(app).note_mode
+        assert live(app).composer.text == ""
+        assert live(app).panels.active == "conversation"
+
+
+async def test_messages_sent_fast_arrive_in_the_order_typed(backend, tmp_path: Path) -> None:
+    """Found by a tester: six quick Enters went out as m1 m6 m5 m3 m4 m2."""
+    app = make_app(backend.url, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in_to_desk(pilot, AGENT)
+        service = app.get_session().contact
+        await take_contact(pilot, backend)
+        await wait_for(pilot, lambda: live(app).composer.input.has_focus)
+        live(app).composer.clear()
+        for n in range(1, 7):
+            await pilot.press("m", str(n), "enter")
+        await wait_for(pilot, lambda: len([l for l in service.contact.transcript if l.speaker == "agent"]) >= 6
+                       or bool(live(app).composer.text))
+        await pilot.pause(0.5)
+        sent = [l.text for l in service.contact.transcript if l.speaker == "agent"]
+        held = live(app).composer.text.replace("\n", "")
+        # In order and nothing lost: what the guard held back waits in the composer.
+        assert "".join(sent) + held == "m1m2m3m4m5m6"
+        assert sent == sorted(sent, key=lambda text: int(text[1:]))

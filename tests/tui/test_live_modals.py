@@ -15,7 +15,7 @@ import asyncio
 from textual.widgets import Checkbox, Input, OptionList, Select, SelectionList, TextArea
 
 from csdesk.domain.contact_schemas import OperationDone, QueueStats, SessionRecordView, VerifyResult, WrapUpRequest
-from csdesk.domain.contacts import Channel
+from csdesk.domain.contacts import Channel, VerificationMethod
 from csdesk.screens import operation as operation_screen
 from csdesk.screens.operation import OperationScreen
 from csdesk.screens.transfer import TransferScreen
@@ -26,7 +26,17 @@ from csdesk.server.models import Customer
 from csdesk.server.verification import register_keypad
 from tests.test_contact_service import LoseAnswers
 from tests.tui.helpers import wait_for
-from tests.tui.live_modal_helpers import PENDING, ModalHost, live_contact, modal_text, until
+from tests.tui.live_modal_helpers import (
+    PENDING,
+    ModalHost,
+    assert_in_view,
+    burst,
+    live_contact,
+    modal_text,
+    operation_modal,
+    until,
+    verify_to,
+)
 
 SIZE = (80, 24)
 
@@ -77,8 +87,7 @@ async def test_verification_levels_then_lockout_with_literal_question(backend) -
                 assert screen.query_one("#answer", Input).value == ""
                 assert live.customer["phone"] not in modal_text(app)
 
-                await pilot.press("shift+tab")
-                await pilot.press("2")
+                await pilot.press("2")  # the pass put the focus back in the method list
                 await type_text(pilot, live.customer["id_number"][-6:])
                 await pilot.press("enter")
                 await wait_for(pilot, lambda: screen.result.level == 2)
@@ -87,7 +96,7 @@ async def test_verification_levels_then_lockout_with_literal_question(backend) -
                 assert live.service.verification_level == 2
 
                 # The transaction password: nothing typed, the keypad answers.
-                await pilot.press("shift+tab", "5", "enter")
+                await pilot.press("5", "enter")
                 await wait_for(pilot, lambda: screen.result.level == 3)
                 assert "L3" in modal_text(app)
 
@@ -114,6 +123,73 @@ async def test_verification_levels_then_lockout_with_literal_question(backend) -
             assert card.customer is not None and card.customer.possible_fraud
         finally:
             register_keypad(live.contact_id, None)
+
+
+async def test_verification_after_a_pass_digits_pick_the_next_method(backend) -> None:
+    """The tester's report: method 1 passed, then "2" and "023158" typed
+    "2023158" into method 1's answer box (the focus stayed there). A pass now
+    puts the focus back in the method list with the next method not yet passed
+    highlighted, so "2" picks method 2 and the six digits are its answer, key
+    by key or in one burst; a failure keeps the focus in the emptied box."""
+    async with live_contact(backend, 0) as live:
+        app = ModalHost(VerificationScreen(live.service))
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            methods = screen.query_one("#methods", OptionList)
+            answer = screen.query_one("#answer", Input)
+            await wait_for(pilot, lambda: screen.info is not None)
+            assert "In the method list: 1-5" in modal_text(app)
+
+            await pilot.press("1", *live.customer["phone"], "enter")
+            await wait_for(pilot, lambda: screen.result is not None and screen.focused is methods)
+            assert screen.result.passed and methods.highlighted == 1  # method 2 next
+            assert "In the method list" in modal_text(app)
+
+            id6 = live.customer["id_number"][-6:]
+            await pilot.press("2", *id6)
+            assert screen.method is VerificationMethod.ID_LAST6 and answer.value == id6
+            assert screen.focused is answer and "In the answer box: Enter checks" in modal_text(app)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: screen.result.level == 2 and screen.focused is methods)
+            assert methods.highlighted == 2 and answer.value == ""
+
+            # The same as one burst of keys: "3", the card digits and Enter.
+            card4 = live.customer["cards"][0]["number"][-4:]
+            burst(pilot, "3", *card4, "enter")
+            await wait_for(pilot, lambda: VerificationMethod.CARD_LAST4 in screen.info.verified_methods)
+            await wait_for(pilot, lambda: screen.focused is methods)
+            assert screen.result.failed_attempts == 0 and methods.highlighted == 3
+
+            # A failure: the focus is back in the emptied answer box of the same method.
+            await pilot.press("4", *"not the answer", "enter")
+            await wait_for(pilot, lambda: screen.result.failed_attempts == 1 and screen.focused is answer)
+            assert answer.value == "" and screen.method is VerificationMethod.SECURITY_QUESTION
+            await type_text(pilot, live.customer["security_answer"])
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: screen.result.level == 3)
+
+
+async def test_verification_fits_80x24_with_a_bordered_labelled_answer_box(backend) -> None:
+    """At 80×24 the title, the attempts, the level, the method list, a long
+    question, the answer box (a border, the method as its label, kept while
+    typing), a three-row message and the hint are all in view."""
+    async with live_contact(backend, 0) as live:
+        with live.ctx.db.write() as session:
+            session.get(Customer, live.customer["customer_ref"]).security_question = "What? " * 30
+        await verify_to(live, 2)  # L2: a long level meaning
+        app = ModalHost(VerificationScreen(live.service))
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            await wait_for(pilot, lambda: screen.info is not None)
+            await pilot.press("4", *"a cat")
+            answer = screen.query_one("#answer", Input)
+            assert answer.value == "a cat" and str(answer.border_title) == "Answer: Security question"
+            assert str(answer.styles.border_top[0]) not in ("", "none", "hidden")
+            screen._say("x " * 150, "warn")  # as long as the lockout message, and more
+            await pilot.pause()
+            parts = ("#title", "#attempts", "#state", "#methods", "#prompt", "#answer", "#message", "#hint")
+            assert_in_view(screen, *parts)
+            assert "Identity verification" in modal_text(app) and "L2 (two factors" in modal_text(app)
 
 
 # -- F7 business operations ----------------------------------------------------------------
@@ -198,12 +274,35 @@ async def test_operation_refused_below_level_then_freeze_with_field_checks(backe
         assert server.customer is not None and server.customer.cards[0].status == "frozen"
 
 
+async def test_operation_forms_fit_80x24(backend) -> None:
+    """A form with several fields, a long text to tell and a risk disclosure
+    at 80×24, with a message under every field: the title (the operation, its
+    level, the customer's level), each field, the consent state, the message
+    and the one-row hint are in view; the texts scroll between them."""
+    async with operation_modal(backend, 1, 3) as (_live, app, pilot):
+        screen = app.screen
+        assert_in_view(screen, "#title", "#catalogue", "#hint")
+        for code, title in (("transfer_own", "Transfer between own accounts"),
+                            ("buy_wealth", "Buy a wealth-management product")):
+            await open_operation(pilot, screen, code)
+            await pilot.press("ctrl+r")
+            await pilot.pause()
+            assert "Some fields need attention" in modal_text(app)
+            assert str(screen.query_one("#title").render()).startswith(title)
+            assert "Customer at L3" in str(screen.query_one("#title").render())
+            assert_in_view(screen, "#title", "#consent", "#message", "#hint")
+            assert screen.query_one("#hint").region.height == 1
+            for name, widget in screen.fields.items():
+                assert_in_view(screen, widget, inside="#form")
+                assert screen.errors[name].display
+            assert "Not sent yet" in str(screen.query_one("#consent").render())
+            await pilot.press("escape")
+            await pilot.pause()
+
+
 async def test_transfer_refused_without_consent_then_done_after_it(backend) -> None:
     async with live_contact(backend, 1) as live:
-        for method, answer in (("reserved_phone", live.customer["phone"]),
-                               ("id_last6", live.customer["id_number"][-6:]),
-                               ("security_question", live.customer["security_answer"])):
-            await live.service.verify(method, answer)
+        await verify_to(live, 3)
         app = ModalHost(OperationScreen(live.service, language="en"))
         async with app.run_test(size=SIZE) as pilot:
             screen = app.screen
@@ -317,6 +416,42 @@ async def test_wrap_up_type_ahead_refusal_then_record(backend) -> None:
         assert not record.callback_needed
 
 
+class FakeClock:
+    """A settable clock (epoch seconds)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_wrap_up_shows_the_acw_time_left_and_fits_80x24(backend) -> None:
+    """The form covers the desk's ACW timer: its title line counts the ACW
+    time down each second and warns once it is up; at 80×24 every part of the
+    form is in view (a missed step and "the customer left" included)."""
+    async with live_contact(backend, 0) as live:
+        await live.service.end()
+        deadline = live.service.contact.acw_deadline.timestamp()
+        clock = FakeClock(deadline - 42.5)
+        screen = WrapUpScreen(live.service, missed=["confirm", "verify"], customer_left=True,
+                              submit=live.service.wrap_up, clock=clock)
+        app = ModalHost(screen)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: bool(screen.categories))
+            acw = screen.query_one("#acw")
+            assert str(acw.render()) == "ACW left 00:42"
+            assert not any("red" in str(span.style) for span in acw.render().spans)
+            clock.now += 1
+            await wait_for(pilot, lambda: str(acw.render()) == "ACW left 00:41", timeout=3)
+            clock.now = deadline + 5.2
+            await wait_for(pilot, lambda: "ACW time is up: 00:05 over" in str(acw.render()), timeout=3)
+            assert any("red" in str(span.style) for span in acw.render().spans)  # the warning style
+            assert_in_view(screen, "#title", "#acw", "#missed", "#filter", "#codes", "#chosen", "#notes",
+                           "#types", "#callback", "#after", "#message", "#hint")
+            assert_in_view(screen, "#filter", "#codes", "#notes", "#types", "#callback", "#after", inside="#body")
+
+
 async def test_wrap_up_esc_keeps_the_form_and_a_queued_submit_dismisses_true(backend) -> None:
     sent: list[WrapUpRequest] = []
 
@@ -365,7 +500,7 @@ async def test_transfer_lists_other_phone_queues_only() -> None:
     app = ModalHost(TransferScreen(queues, "phone.general"))
     async with app.run_test(size=SIZE) as pilot:
         listed = options_text(app.screen.query_one(OptionList))
-        assert listed == "1. phone.cards  (2 waiting)\n2. phone.[b]vip[/b]  (0 waiting)"
+        assert listed == "1. Cards phone line  (2 waiting)\n2. phone.[b]vip[/b]  (0 waiting)"
         await pilot.press("2")
         await wait_for(pilot, lambda: app.result is not PENDING)
     assert app.result == "phone.[b]vip[/b]"
@@ -400,3 +535,19 @@ async def test_consent_is_polled_when_the_event_is_missed(backend, monkeypatch) 
             await pilot.press("ctrl+r")
             await wait_for(pilot, lambda: screen.last_done is not None)
             assert screen.last_done.code == "buy_wealth"
+
+
+async def test_a_backend_gone_mid_contact_is_said_in_each_modal(backend) -> None:
+    """A failed call shows its message in the modal; it once recursed until the
+    stack ran out (every modal's failure path, every kind of failure)."""
+    async with live_contact(backend, 0) as live:
+        await live.unfollow()
+        backend.stop()
+        app = ModalHost(VerificationScreen(live.service))
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: "reach" in modal_text(app).lower() or "offline" in modal_text(app).lower())
+            assert app.is_running
+        app = ModalHost(OperationScreen(live.service, language="en"))
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: "reach" in modal_text(app).lower() or "offline" in modal_text(app).lower())
+            assert app.is_running

@@ -5,7 +5,9 @@ See :mod:`csdesk.server.operations` and :mod:`csdesk.server.disclosures`.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -17,13 +19,27 @@ from csdesk.domain.contact_schemas import (
     OperationSpec,
     WealthProduct,
 )
-from csdesk.server.deps import Auth, Ctx, IdempotencyKeyHeader, idempotent_answer, problems
+from csdesk.server.contacts import requested_language
+from csdesk.server.deps import (
+    Auth,
+    Ctx,
+    IdempotencyKeyHeader,
+    idempotent_answer,
+    problems,
+)
 from csdesk.server.disclosures import get_disclosure, send_disclosure
 from csdesk.server.idempotency import Outcome
 from csdesk.server.operations import catalogue, execute, products
 from csdesk.server.problems import ProblemError
+from csdesk.server.routes.contacts import AcceptLanguage
 
 router = APIRouter(tags=["operations"])
+
+Lang = Annotated[
+    str | None,
+    Query(description="Language of the result's summary: zh-CN or en "
+                      "(default: Accept-Language, else both: 中文 · English)."),
+]
 
 
 @router.get("/operations", response_model=list[OperationSpec], responses=problems(401))
@@ -76,14 +92,19 @@ def post_operation(
     ctx: Ctx,
     auth: Auth,
     key: IdempotencyKeyHeader,
+    lang: Lang = None,
+    accept_language: AcceptLanguage = None,
 ) -> JSONResponse:
     """Execute an operation of the catalogue; ``Idempotency-Key`` required.
 
-    403 ``verification-required`` (with ``required_level``/``current_level``),
-    409 ``disclosure-required``, 422 ``validation-error`` with per-field
-    ``errors``, 403 ``risk-rating-exceeded``, 423 ``verification-locked``.
-    The same key and body return the first answer and execute nothing.
+    ``summary`` is in ``?lang=`` (else ``Accept-Language``; neither: both
+    languages, ``中文 · English``). 403 ``verification-required`` (with
+    ``required_level``/``current_level``), 409 ``disclosure-required``, 422
+    ``validation-error`` with per-field ``errors``, 403
+    ``risk-rating-exceeded``, 423 ``verification-locked``. The same key and
+    body return the first answer and execute nothing.
     """
+    language = requested_language(lang, accept_language)
     if key is None:
         raise ProblemError(
             "validation-error",
@@ -93,7 +114,7 @@ def post_operation(
 
     def apply(session: Session) -> Outcome:
         done = execute(session, auth.agent_id, contact_id, code, dict(body.fields),
-                       body.disclosure_id)
+                       body.disclosure_id, language)
         return Outcome(200, done.model_dump(mode="json"))
 
     return idempotent_answer(request, ctx, auth, key, body.model_dump(mode="json"), apply)

@@ -443,6 +443,14 @@ class ServerBackend:
     :meth:`SimulatorDriver.disclosure_sent`) and starts :meth:`watch`, which
     polls the simulated contacts' rows for what has no hook (accepted, hold,
     operations done, contact ended).
+
+    Run: :meth:`attach` also records a simulator run
+    (:func:`csdesk.server.orphans.begin_run`; ``run_id``) that stamps every
+    contact it creates and is renewed every few seconds;
+    :meth:`detach` ends it, which closes out the run's contacts still
+    waiting (their customers leave with the simulator). A run whose process
+    died is closed out by the next backend start or by another replica
+    (:mod:`csdesk.server.orphans`).
     """
 
     MODULES = ("csdesk.server.contacts", "csdesk.server.routing")
@@ -453,6 +461,9 @@ class ServerBackend:
         self._disclosure_listener: Callable[..., None] | None = None
         self._agent_line_listener: Callable[..., None] | None = None
         self._watch_task: asyncio.Task[None] | None = None
+        self._beat_task: asyncio.Task[None] | None = None
+        #: The :class:`~csdesk.server.models.SimulatorRun` id while attached (None otherwise).
+        self.run_id: str | None = None
 
     def _fn(self, name: str, modules: Sequence[str] = MODULES) -> Callable[..., Any]:
         for module_name in modules:
@@ -467,9 +478,11 @@ class ServerBackend:
 
     def enqueue_contact(self, *, channel: Channel, queue: str, customer_ref: str, first_words: str,
                         scenario: str) -> str:
-        """Create the simulated contact; returns its id (the result's ``id`` if an object)."""
+        """Create the simulated contact (stamped with :attr:`run_id` while attached);
+        returns its id (the result's ``id`` if an object)."""
+        extra = {"simulator_run": self.run_id} if self.run_id is not None else {}
         result = self._fn("enqueue_contact")(self.ctx, channel, queue, customer_ref, first_words,
-                                             simulated=True, scenario=scenario)
+                                             simulated=True, scenario=scenario, **extra)
         return result if isinstance(result, str) else str(getattr(result, "id"))
 
     def customer_says(self, contact_id: str, text: str, kind: str) -> None:
@@ -494,11 +507,16 @@ class ServerBackend:
         """Feed the backend's events of ``driver``'s contacts to ``driver``.
 
         Call in the driver's running event loop (it starts the :meth:`watch`
-        task). The hook listeners are process-wide (filtered on ``ctx``);
-        :meth:`detach` removes them.
+        task and the run's heartbeat). Records the simulator run
+        (:attr:`run_id`). The hook listeners are process-wide (filtered on
+        ``ctx``); :meth:`detach` removes them.
         """
+        from csdesk.server.orphans import begin_run
+
         self._driver = driver
         driver._loop = asyncio.get_running_loop()
+        self.run_id = begin_run(self.ctx)
+        self._beat_task = asyncio.create_task(self._beat(self.run_id), name="csdesk-simulator-heartbeat")
 
         def agent_line(ctx: Any, contact_id: str, line: Any) -> None:
             d = self._driver
@@ -516,8 +534,21 @@ class ServerBackend:
         self._fn("add_disclosure_listener", ("csdesk.server.disclosures",))(disclosure)
         self._watch_task = asyncio.create_task(self.watch(driver, poll_seconds), name="csdesk-simulator-watch")
 
+    async def _beat(self, run_id: str) -> None:
+        from csdesk.server.orphans import HEARTBEAT_SECONDS, heartbeat
+
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            try:
+                await asyncio.to_thread(heartbeat, self.ctx, run_id)
+            except Exception:
+                _log.exception("simulator: heartbeat failed")
+
     async def detach(self) -> None:
-        """Undo :meth:`attach` (stop watching, silence the listeners)."""
+        """Undo :meth:`attach` (stop watching, silence the listeners) and end the run: its
+        contacts still queued, offered or active are closed out (the customers leave)."""
+        from csdesk.server.orphans import end_run
+
         self._driver = None
         if self._agent_line_listener is not None:
             self._fn("off_agent_line", ("csdesk.server.contacts",))(self._agent_line_listener)
@@ -529,6 +560,16 @@ class ServerBackend:
             self._watch_task.cancel()
             await asyncio.gather(self._watch_task, return_exceptions=True)
             self._watch_task = None
+        if self._beat_task is not None:
+            self._beat_task.cancel()
+            await asyncio.gather(self._beat_task, return_exceptions=True)
+            self._beat_task = None
+        if self.run_id is not None:
+            run_id, self.run_id = self.run_id, None
+            try:
+                await asyncio.to_thread(end_run, self.ctx, run_id)
+            except Exception:
+                _log.exception("simulator: could not close out the run's contacts")
 
     def _snapshot(self, ids: list[str]) -> dict[str, tuple[str, bool, list[tuple[str, str]]]]:
         """``{contact_id: (status, on_hold, [(code, reference), ...])}`` from the database."""
