@@ -63,6 +63,11 @@ def _plain_palette_glyphs(palette: CommandPalette) -> None:
         field.placeholder = plain_symbols(field.placeholder)
 
 
+def is_alt_chord(key: str) -> bool:
+    """``alt+x``, ``alt+shift+x``, ``meta+x`` …: a key with an alt/meta modifier."""
+    return key.startswith(("alt+", "meta+"))
+
+
 #: Seconds between two clean-ups of watchers left by removed widgets.
 WATCHER_PRUNE_SECONDS = 20.0
 
@@ -474,9 +479,18 @@ class CsdeskApp(App[int]):
         return any(isinstance(screen, LockScreen) for screen in self.screen_stack)
 
     async def on_event(self, event: events.Event) -> None:
-        """Every key, mouse and paste event resets the idle clock."""
+        """Every key, mouse and paste event resets the idle clock.
+
+        An alt chord is never text: a terminal sends alt+x as ESC x, which
+        Textual reports as key ``alt+x`` *with* the character ``x``, so the
+        focused field typed "x" instead of the key reaching its binding (in
+        the composer, the wrap-up form, any input). The character is dropped
+        here, once for every screen and widget.
+        """
         if isinstance(event, (events.Key, events.MouseEvent, events.Paste)):
             self.last_input = time.monotonic()
+        if isinstance(event, events.Key) and event.character and is_alt_chord(event.key):
+            event.character = None
         await super().on_event(event)
 
     def _check_idle(self) -> None:

@@ -385,6 +385,7 @@ MESSAGES: dict[str, str] = {
     "live.customer_left_notice": "The customer left. Wrap up; mark a callback if one is needed.",
     "live.log_failed": "Failed: {error}",
     "live.offer_gone": "The offer is gone (it rang out or was withdrawn).",
+    "live.offer_elsewhere": "A {channel} contact is ringing: Esc back to the desk, Enter to accept.",
     "live.decline_title": "Decline the offer: why?",
     "live.end_confirm": "End this contact? After-contact work starts and the wrap-up form opens.",
     "live.end_yes": "End contact",

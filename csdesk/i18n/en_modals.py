@@ -160,4 +160,6 @@ MESSAGES: dict[str, str] = {
     "composer.wait": "Still sending the previous message…",
     "composer.clear_hint": "{key} clear",
     "key.composer.clear": "Clear the text",
+    "key.wrapup.extend_acw": "More ACW time",
+    "wrapup.extended": "After-contact time extended (once per contact).",
 }

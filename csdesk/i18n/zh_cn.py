@@ -374,6 +374,7 @@ MESSAGES: dict[str, str] = {
     "live.customer_left_notice": "客户已离开。请小结；如需回访请勾选。",
     "live.log_failed": "失败：{error}",
     "live.offer_gone": "该会话已不再振铃（超时或已撤回）。",
+    "live.offer_elsewhere": "{channel}会话正在振铃：按 Esc 回到工作台，Enter 接听。",
     "live.decline_title": "拒接原因？",
     "live.end_confirm": "结束此会话？将进入话后整理并打开小结表单。",
     "live.end_yes": "结束会话",

@@ -160,4 +160,6 @@ MESSAGES: dict[str, str] = {
     "composer.wait": "上一条消息仍在发送…",
     "composer.clear_hint": "{key} 清空",
     "key.composer.clear": "清空输入",
+    "key.wrapup.extend_acw": "延长整理",
+    "wrapup.extended": "已延长话后整理时间（每次会话限一次）。",
 }

@@ -199,19 +199,28 @@ class LiveDeskMixin:
 
         offer = self.contacts.offer
         banner = getattr(self, "query_one")(OfferBanner)
+        ringing = offer.contact_id if offer is not None else None
+        if ringing != self._ringing:
+            # The "why decline?" question was about the offer that rang before:
+            # it must never decline another one that arrived meanwhile.
+            asking, self._decline_question = self._decline_question, None
+            if asking is not None and asking.is_attached and asking in self.app.screen_stack:
+                asking.dismiss(None)
+                self.notify(t("live.offer_gone"), severity="warning", markup=False)  # type: ignore[arg-type]
         if offer is not None and self._ringing != offer.contact_id:
             self._ringing = offer.contact_id
             banner.show_offer(offer, clock_skew=self.app.get_session().clock_skew)
             self._ring()
             self._log(t("live.log_offer", channel=t(f"offer.channel.{offer.channel}")))
+            if self.app.screen is not self and not getattr(self.app, "locked", False):
+                # Another screen (records, to-dos …) hides the banner: say it over it.
+                self.notify(
+                    t("live.offer_elsewhere", channel=t(f"offer.channel.{offer.channel}")),
+                    severity="warning", timeout=10, markup=False,  # type: ignore[call-arg]
+                )
         elif offer is None and self._ringing is not None:
             self._ringing = None
             banner.clear_offer()
-            # The "why decline?" question has no offer left to decline.
-            asking, self._decline_question = self._decline_question, None
-            if asking is not None and asking.is_attached and asking in self.app.screen_stack:
-                asking.dismiss(None)
-                self.notify(t("live.offer_gone"), severity="warning", markup=False)  # type: ignore[arg-type]
         self.offer_to_lock_screen()
         self._refresh_live_keys()
 
@@ -261,7 +270,9 @@ class LiveDeskMixin:
                 self._shown_contact = None
                 live.display = False
                 query("#state-panel").display = True
-                query(ActivityLog).display = True
+                log = query(ActivityLog)
+                log.display = True
+                getattr(self, "call_after_refresh")(log.flush_waiting)  # lines logged during the contact
                 timers.set_contact(None)
             self._refresh_live_keys()
             return

@@ -61,6 +61,18 @@ KEYPAD = VerificationMethod.TRANSACTION_PASSWORD
 MAX_ANSWER_CHARS = VerifyRequest.model_fields["answer"].metadata[0].max_length
 
 
+class AnswerInput(FormInput):
+    """The answer box. Enter checks at once, in the key handler: Input's usual
+    ``Submitted`` message would be handled after keys already queued behind
+    Enter (a burst over a slow link), which then joined the answer checked."""
+
+    async def action_submit(self) -> None:
+        """Enter: check what was typed, now."""
+        screen = self.screen
+        if isinstance(screen, VerificationScreen):
+            screen.check()
+
+
 class VerificationScreen(LiveModal[VerifyResult | None]):
     """Identity verification of the current contact's customer (see the module docstring).
 
@@ -100,7 +112,7 @@ class VerificationScreen(LiveModal[VerifyResult | None]):
             yield Static("", id="state")
             yield OptionList(id="methods")
             yield Static("", id="prompt")
-            yield FormInput(id="answer", max_length=MAX_ANSWER_CHARS, placeholder=t("verify.answer_placeholder"))
+            yield AnswerInput(id="answer", max_length=MAX_ANSWER_CHARS, placeholder=t("verify.answer_placeholder"))
             yield Static("", id="message")
             yield Static("", id="hint")
 
@@ -236,9 +248,13 @@ class VerificationScreen(LiveModal[VerifyResult | None]):
         event.stop()
         self.check()
 
-    @work(group="verify-check")
-    async def check(self) -> None:
-        """Send the typed answer (empty for the keypad) and show pass/fail only."""
+    def check(self) -> None:
+        """Send the typed answer (empty for the keypad) and show pass/fail only.
+
+        The answer is taken out of the field and the focus moved to the method
+        list *now*, in the key handler: keys already queued behind Enter (a
+        burst over a slow SSH link) must not join the answer being checked.
+        """
         if self._checking or self.info is None or self.method is None:
             return
         method, methods = self.method, self._methods()
@@ -255,6 +271,10 @@ class VerificationScreen(LiveModal[VerifyResult | None]):
         self._checking = True
         self._say(t("verify.checking"), "info")
         self.set_focus(methods)  # a digit typed meanwhile picks a method
+        self._check(method, row, answer)
+
+    @work(group="verify-check")
+    async def _check(self, method: VerificationMethod, row: int | None, answer: str) -> None:
         try:
             result = await self.service.verify(method, answer)
         except (ApiError, RuntimeError) as exc:

@@ -40,6 +40,7 @@ from textual.message import Message
 from textual.widgets import Checkbox, OptionList, Select, SelectionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from csdesk.api.errors import ApiError
 from csdesk.domain.agent_state import AGENT_REASONS
 from csdesk.domain.contact_schemas import (
     MAX_MESSAGE_CHARS,
@@ -146,6 +147,7 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
     BINDINGS = [
         Binding("escape", "cancel", "wrapup.cancel", id="wrapup.cancel"),
         Binding("ctrl+r", "submit", "wrapup.submit", id="wrapup.submit"),
+        Binding("alt+x", "extend_acw", "wrapup.extend_acw", id="wrapup.extend_acw"),
     ]
 
     def __init__(
@@ -236,6 +238,17 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
             return float(get_session().clock_skew)
         except Exception:  # no session yet, or no skew measured: the local clock
             return 0.0
+
+    @work(group="wrapup-extend", exclusive=True)
+    async def action_extend_acw(self) -> None:
+        """alt+x: more after-contact time (once per contact; the backend refuses a second)."""
+        try:
+            await self.service.extend_acw()
+        except (ApiError, RuntimeError) as exc:
+            self._say(describe_error(exc), "error")
+            return
+        self._say(t("wrapup.extended"), "info")
+        self._draw_acw()
 
     def _draw_acw(self) -> None:
         """The ACW time left in the title line (overdue: how long since, as a warning)."""

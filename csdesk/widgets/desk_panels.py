@@ -167,9 +167,15 @@ class DeskPanels(Widget):
     # -- internals ----------------------------------------------------------
 
     def _focus_panel(self, panel: str) -> None:
+        from textual.widgets import Input, TextArea
+
         container = self.query_one(f"#panel-{panel}")
         focusable = [w for w in container.query("*") if w.focusable]
-        target = focusable[0] if focusable else (container if container.focusable else None)
+        # A field that takes text first (the composer, not the transcript above
+        # it): the agent who switches back to the conversation goes on typing.
+        typing = [w for w in focusable if isinstance(w, (Input, TextArea)) and not getattr(w, "read_only", False)] \
+            if focusable else []
+        target = (typing or focusable or [container if container.focusable else None])[0]
         if target is not None:
             self.call_after_refresh(target.focus)
 

@@ -365,6 +365,13 @@ async def test_alt_keys_from_a_real_terminal_act_and_type_nothing(backend, tmp_p
         assert live(app).note_mode
         assert live(app).composer.text == ""
         assert live(app).panels.active == "conversation"
+        # Back on the conversation after the card: the composer takes the typing.
+        app.post_message(events.Key("alt+u", "u"))
+        await pilot.pause(0.2)
+        app.post_message(events.Key("alt+c", "c"))
+        await pilot.pause(0.2)
+        await pilot.press("z")
+        assert live(app).composer.text == "z"
 
 
 async def test_messages_sent_fast_arrive_in_the_order_typed(backend, tmp_path: Path) -> None:
@@ -386,3 +393,18 @@ async def test_messages_sent_fast_arrive_in_the_order_typed(backend, tmp_path: P
         # In order and nothing lost: what the guard held back waits in the composer.
         assert "".join(sent) + held == "m1m2m3m4m5m6"
         assert sent == sorted(sent, key=lambda text: int(text[1:]))
+
+
+async def test_an_offer_while_records_are_open_is_said_over_them(backend, tmp_path: Path) -> None:
+    app = make_app(backend.url, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in_to_desk(pilot, AGENT)
+        await go_ready(pilot)
+        await pilot.press("f8")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "RecordsScreen")
+        await ring(pilot, backend)
+        await wait_for(pilot, lambda: any("ringing" in str(n.message) for n in app._notifications))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.get_session().contact.contact is not None)

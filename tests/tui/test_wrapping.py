@@ -62,3 +62,21 @@ async def test_transcript_lines_keep_their_last_cells_once_the_scrollbar_shows()
         await pilot.pause(0.1)
         text = "".join(rows(app)).replace(" ", "")
         assert "ENDMARK" in text and "tryagain." in text
+
+
+async def test_lines_logged_while_the_log_is_hidden_wrap_when_it_shows() -> None:
+    """The desk hides the log during a contact: lines logged then came out one
+    character a line once it showed again."""
+    app = LogApp()
+    async with app.run_test(size=(40, 30)) as pilot:
+        log = app.query_one(ActivityLog)
+        log.display = False
+        await pilot.pause(0.1)
+        log.add("Offer: Chat")
+        log.add(WORDS)
+        await pilot.pause(0.1)
+        log.display = True
+        await pilot.pause(0.3)
+        text = [row.strip(" │") for row in rows(app)]
+        assert any(row.endswith("Offer: Chat") for row in text)
+        assert "".join(text).replace(" ", "").count("ENDMARK") == 1
