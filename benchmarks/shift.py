@@ -9,8 +9,8 @@ default the shared ``train.csv``) and answer once.
 
 Prints, per contact, the handle time (offer shown → session record back)
 every 25 contacts and at the end: p50/p95 handle time, the process's
-resident memory (RSS, after a garbage collection) at contact 10 and at the
-last contact with the growth in per cent (target: at most 10%), and the
+resident memory (RSS, after a garbage collection; the backend runs in its
+own process unless ``--backend thread``) at contact 10 and at the last contact with the growth in per cent (target: at most 10%), and the
 key-to-screen latency p50/p99 of the composer once the transcript holds 500
 lines (target p99 < 30 ms), against a bare TextArea measured in the same run
 (ratio printed), as in ``benchmarks/composer_latency.py``.
@@ -27,6 +27,7 @@ import gc
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -50,6 +51,51 @@ AGENT = DEMO_AGENTS[0]
 ANSWER = "Anything else?"
 FOLLOW_UP = "Thanks, that's all."
 DISPOSITION_TYPED = "lost"
+
+
+#: The backend of ``--backend process``: serves ``argv[1]`` until stdin closes.
+CHILD = """
+import sys
+from pathlib import Path
+from csdesk.server.config import ServerSettings
+from csdesk.server.runner import BackgroundServer
+settings = ServerSettings(db_path=Path(sys.argv[1]), routing_tick=0.05, offer_timeout=60,
+                          **ServerSettings.fast_hashing())
+with BackgroundServer(settings) as server:
+    server.context.hub.poll_interval = 0.05  # customer lines written by the benchmark process
+    print(server.url, flush=True)
+    sys.stdin.read()
+"""
+
+
+class BackendProcess:
+    """The backend in a child process (``url``), and ``context``: this process's
+    own connection to the same SQLite file, for the customers' words (the
+    child's event hub relays what is written there)."""
+
+    def __init__(self, settings: ServerSettings) -> None:
+        self.settings = settings
+
+    def __enter__(self) -> BackendProcess:
+        from csdesk.server.context import ServerContext
+
+        self.settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(self.settings.db_path)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        )
+        assert self.proc.stdout is not None
+        self.url = self.proc.stdout.readline().strip()
+        if not self.url:
+            raise SystemExit("the backend process did not start")
+        self.context = ServerContext.open(self.settings)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.context.close()
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
 
 
 def rss_mib() -> float:
@@ -145,6 +191,8 @@ async def main() -> None:
     parser.add_argument("--contacts", type=int, default=300)
     parser.add_argument("--customers", type=Path, default=BANKING77 / "train.csv")
     parser.add_argument("--keys", type=int, default=300)
+    parser.add_argument("--backend", choices=("process", "thread"), default="process",
+                        help="the backend in its own process (RSS is the desk's alone) or in a thread here")
     args = parser.parse_args()
     lines = openings(args.customers, args.contacts)
     with tempfile.TemporaryDirectory(prefix="csdesk-shift-") as tmp:
@@ -152,7 +200,7 @@ async def main() -> None:
             db_path=Path(tmp) / "backend" / "csdesk.db", routing_tick=0.05, offer_timeout=60,
             **ServerSettings.fast_hashing(),
         )
-        with BackgroundServer(settings) as backend:
+        with (BackendProcess(settings) if args.backend == "process" else BackgroundServer(settings)) as backend:
             app = CsdeskApp(backend.url, Path(tmp) / "client", language="en")
             handle: list[float] = []
             memory: dict[int, float] = {}

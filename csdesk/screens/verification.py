@@ -34,7 +34,7 @@ checked).
 from __future__ import annotations
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -71,6 +71,16 @@ class AnswerInput(FormInput):
         screen = self.screen
         if isinstance(screen, VerificationScreen):
             screen.check()
+
+    async def _on_key(self, event: events.Key) -> None:
+        screen = self.screen
+        if isinstance(screen, VerificationScreen) and screen.checking and self.app.focused is not self:
+            # Queued here before Enter moved the focus to the method list: hand
+            # the key on to where the focus is now (a digit picks a method).
+            event.stop()
+            event.prevent_default()
+            self.app.post_message(events.Key(event.key, event.character))
+        # Otherwise FormInput's and Input's handlers run next (Textual follows the MRO).
 
 
 class VerificationScreen(LiveModal[VerifyResult | None]):
@@ -247,6 +257,11 @@ class VerificationScreen(LiveModal[VerifyResult | None]):
     def on_input_submitted(self, event: FormInput.Submitted) -> None:
         event.stop()
         self.check()
+
+    @property
+    def checking(self) -> bool:
+        """True while an answer is being checked by the backend."""
+        return self._checking
 
     def check(self) -> None:
         """Send the typed answer (empty for the keypad) and show pass/fail only.

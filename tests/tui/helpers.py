@@ -42,7 +42,8 @@ def error_text(app: CsdeskApp) -> str:
 async def submit_login(pilot: Pilot, employee_id: str, password: str) -> None:
     """Fill the login form and press Enter in the password field."""
     app = pilot.app
-    await wait_for(pilot, lambda: app.screen.__class__.__name__ == "LoginScreen")
+    # The screen first, then its fields (a screen is on the stack before it is composed).
+    await wait_for(pilot, lambda: app.screen.__class__.__name__ == "LoginScreen" and bool(app.screen.query("#password")))
     app.screen.query_one("#employee-id", Input).value = employee_id
     pwd = app.screen.query_one("#password", Input)
     pwd.value = password
@@ -53,7 +54,7 @@ async def submit_login(pilot: Pilot, employee_id: str, password: str) -> None:
 async def submit_code(pilot: Pilot, code: str) -> None:
     """Type ``code`` into the MFA field and press Enter."""
     app = pilot.app
-    await wait_for(pilot, lambda: app.screen.__class__.__name__ == "MfaScreen")
+    await wait_for(pilot, lambda: app.screen.__class__.__name__ == "MfaScreen" and bool(app.screen.query("#code")))
     field = app.screen.query_one("#code", Input)
     field.value = code
     field.focus()
