@@ -170,7 +170,8 @@ class LiveDeskMixin:
     def on_contact_changed(self, message: ContactChanged) -> None:
         change = message.change
         kind = change.kind
-        self._apply_offer()  # accepting, a state change … may end the ringing too
+        if kind not in ("transcript", "queues"):
+            self._apply_offer()  # accepting, a state change … may end the ringing too
         if kind == "offer":
             pass
         elif kind == "transcript" and change.line is not None:

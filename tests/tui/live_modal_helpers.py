@@ -13,8 +13,7 @@ bare Textual app that shows one modal and keeps what it was dismissed with;
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -33,22 +32,13 @@ from csdesk.server.contacts import enqueue_contact
 from csdesk.server.customers import DEMO_CUSTOMERS, DemoCustomer
 from csdesk.server.seed import DEMO_AGENTS
 from csdesk.services.contact import ContactService
+from tests.test_contact_service import until
 from tests.tui.helpers import fresh_code, screen_text, wait_for
 
 AGENT = DEMO_AGENTS[0]
 
 #: A value the modal was never dismissed with.
 PENDING = object()
-
-
-async def until(probe: Callable[[], Any], timeout: float = 5.0) -> Any:
-    """Wait in the loop until ``probe()`` is truthy; return it."""
-    end = time.monotonic() + timeout
-    while not (value := probe()):
-        if time.monotonic() > end:
-            raise AssertionError("timed out waiting")
-        await asyncio.sleep(0.05)
-    return value
 
 
 @dataclass
