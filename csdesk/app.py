@@ -613,7 +613,8 @@ class CsdeskApp(App[int]):
                 self.run_worker(self._resume(eid), group="resume", exclusive=True)
 
         self.push_screen(
-            ConfirmScreen(t("resume.question", eid=eid), yes=t("resume.yes"), no=t("resume.no")),
+            ConfirmScreen(lambda: t("resume.question", eid=eid), yes=lambda: t("resume.yes"),
+                          no=lambda: t("resume.no")),
             answer,
         )
 
@@ -668,13 +669,17 @@ class CsdeskApp(App[int]):
             if ok:
                 self.run_worker(self._sign_out_and_exit(), exclusive=True, group="sign-out")
 
-        # Live work in hand (a contact, a ringing offer): say what becomes of it.
-        question = t("signout.confirm")
-        for screen in self.screen_stack:
-            warning = getattr(screen, "sign_out_warning", None)
-            said = warning() if warning is not None else None
-            if said:
-                question = said
+        def question() -> str:
+            """Live work in hand (a contact, a ringing offer): say what becomes of it
+            (worded again after a language switch)."""
+            asked = t("signout.confirm")
+            for screen in self.screen_stack:
+                warning = getattr(screen, "sign_out_warning", None)
+                said = warning() if warning is not None else None
+                if said:
+                    asked = said
+            return asked
+
         self.push_over_lock(ConfirmScreen(question), done)
 
     async def _sign_out_and_exit(self) -> None:
@@ -690,8 +695,9 @@ class CsdeskApp(App[int]):
                 if ok:
                     self.run_worker(self._close_and_exit(), group="sign-out")
 
+            error = str(exc)
             self.push_over_lock(
-                ConfirmScreen(t("signout.failed", error=str(exc)), yes=t("signout.quit_anyway")),
+                ConfirmScreen(lambda: t("signout.failed", error=error), yes=lambda: t("signout.quit_anyway")),
                 forced,
             )
             return

@@ -134,6 +134,7 @@ MESSAGES: dict[str, str] = {
     "wrapup.after_ready": "Ready",
     "wrapup.after_not_ready": "Not Ready: {reason}",
     "wrapup.hint": "{submit}: save the wrap-up · {cancel}: close (kept for later)",
+    "wrapup.offline": "Backend unreachable: {submit} saves the wrap-up in the outbox, sent when it is back (you stay in After-Contact Work until then) · {cancel}: close",
     "wrapup.need_code": "Pick a disposition code first.",
     "wrapup.sending": "Saving the wrap-up…",
     "wrapup.not_saved": "Not saved: {error}",

@@ -134,6 +134,7 @@ MESSAGES: dict[str, str] = {
     "wrapup.after_ready": "就绪",
     "wrapup.after_not_ready": "未就绪：{reason}",
     "wrapup.hint": "{submit}：保存话后处理 · {cancel}：关闭（内容保留）",
+    "wrapup.offline": "后台不可达：{submit} 将小结存入待发队列，后台恢复后自动发送（在此之前仍处于话后处理）· {cancel}：关闭",
     "wrapup.need_code": "请先选择处理结果代码。",
     "wrapup.sending": "正在保存话后处理…",
     "wrapup.not_saved": "未保存：{error}",

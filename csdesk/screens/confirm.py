@@ -1,8 +1,15 @@
-"""A yes/no modal: ``ConfirmScreen(question)`` dismisses with True or False."""
+"""A yes/no modal: ``ConfirmScreen(question)`` dismisses with True or False.
+
+The question and the button labels may be functions returning them in the
+current language: a language switch while the question is up words them
+again (:meth:`ConfirmScreen.retranslate`).
+"""
 
 from __future__ import annotations
 
 from rich.text import Text
+from collections.abc import Callable
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -11,10 +18,16 @@ from textual.widgets import Button, Static
 
 from csdesk.i18n import t
 from csdesk.widgets.bindings import translate_bindings
+from csdesk.widgets.texts import LiveText, live_text
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Ask ``question``; Enter/y confirms, Esc/n cancels."""
+    """Ask ``question``; Enter/y confirms, Esc/n cancels.
+
+    ``question``, ``yes`` and ``no`` (button labels; default "Yes"/"No") are
+    strings or functions returning them in the current language.
+    :attr:`question` reads the question as shown now.
+    """
 
     CSS_PATH = "confirm.tcss"
     BINDINGS = [
@@ -22,12 +35,30 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("y", "answer(True)", "confirm.yes", id="confirm.yes"),
     ]
 
-    def __init__(self, question: str, *, yes: str | None = None, no: str | None = None) -> None:
+    def __init__(
+        self, question: str | Callable[[], str], *,
+        yes: str | Callable[[], str] | None = None, no: str | Callable[[], str] | None = None,
+    ) -> None:
         super().__init__()
         translate_bindings(self)
-        self.question = question
-        self.yes_label = yes or t("confirm.yes")
-        self.no_label = no or t("confirm.no")
+        self._question: LiveText = question
+        self._yes: LiveText = yes or (lambda: t("confirm.yes"))
+        self._no: LiveText = no or (lambda: t("confirm.no"))
+
+    @property
+    def question(self) -> str:
+        """The question in the current language."""
+        return live_text(self._question)
+
+    @property
+    def yes_label(self) -> str:
+        """The confirming button's label in the current language."""
+        return live_text(self._yes)
+
+    @property
+    def no_label(self) -> str:
+        """The cancelling button's label in the current language."""
+        return live_text(self._no)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -35,6 +66,14 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(id="buttons"):
                 yield Button(self.yes_label, variant="error", id="yes")
                 yield Button(self.no_label, variant="primary", id="no")
+
+    def retranslate(self) -> None:
+        """The question and the buttons in the current language (the focus stays)."""
+        if not self.query("#question"):
+            return  # not composed yet: it composes in the new language
+        self.query_one("#question", Static).update(Text(self.question))
+        self.query_one("#yes", Button).label = self.yes_label
+        self.query_one("#no", Button).label = self.no_label
 
     def on_mount(self) -> None:
         self.query_one("#yes", Button).focus()

@@ -163,6 +163,12 @@ class DeskScreen(LiveDeskMixin, Screen[None]):
             panel.append(t("desk.hint_not_ready", **keys))
         elif state == AgentState.READY:
             panel.append(t("desk.hint_ready", **keys))
+        elif state == AgentState.ACW and self.contacts.queued_wrap_up is not None:
+            # The wrap-up waits in the outbox: the backend still holds the agent
+            # in ACW until it arrives, then moves them as the wrap-up asked.
+            after = self.contacts.queued_wrap_up.after
+            then = t("state.ready") if after == "ready" else f"{t('state.not_ready')} ({t(f'reason.{after}')})"
+            panel.append(t("desk.hint_wrap_up_queued", after=then), style=status_style(self.app, "warn"))
         else:
             panel.append(t("desk.hint_other"))
         if self._todo_count is not None:
@@ -233,6 +239,8 @@ class DeskScreen(LiveDeskMixin, Screen[None]):
             state=view.state.value,
             reason=reason,
             since=view.since.timestamp() - session.clock_skew,
+            # A new state: the backend applied what was queued (or moved on).
+            stopped_at=self._bar.stopped_at if view.state is AgentState.ACW else None,
         )
         label = t(f"state.{view.state.value}")
         if reason:
@@ -252,6 +260,12 @@ class DeskScreen(LiveDeskMixin, Screen[None]):
         self._bar = replace(
             self._bar, online=status.online, pending=status.pending, failed=status.failed
         )
+        # The ACW counters (here and in an open wrap-up form) say when the backend is unreachable.
+        self.query_one(ContactTimers).set_online(status.online)
+        for screen in self.app.screen_stack:
+            tell = getattr(screen, "set_online", None)
+            if screen is not self and callable(tell):
+                tell(status.online)
         self._show()
 
     def on_desk_screen_announcement_arrived(self, message: AnnouncementArrived) -> None:

@@ -14,7 +14,11 @@ depths in a worker while the desk is up, and turns keys into service calls
   to private notes), customer card, checklist, counters; F5 verification,
   F7 business operations, F9 (or alt+e) ends the contact, then the wrap-up
   form opens (guide §2.3); phone calls: alt+h hold/resume, alt+m mute,
-  alt+t transfer; alt+x extends ACW once.
+  alt+t transfer; alt+x extends ACW once;
+* a wrap-up submitted while the backend is unreachable waits in the outbox:
+  the live panels close, the agent is still shown in ACW (the backend
+  decides), the ACW clock stops and the desk says what follows; a wrap-up
+  the backend then refuses brings the contact and its form back.
 
 Every key has an id (remappable) and a palette entry (F-keys do not reach
 every terminal). Keys that do not apply now are hidden from the footer.
@@ -22,8 +26,10 @@ every terminal). Keys that do not apply now are hidden from the footer.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -97,6 +103,8 @@ class LiveDeskMixin:
         self._outgoing: deque[tuple[str, str]] = deque()
         #: The open "why decline?" question (closed when the offer goes away).
         self._decline_question: Any = None
+        #: The contact whose wrap-up was last seen queued in the outbox.
+        self._queued_contact: str | None = None
 
     # -- wiring -------------------------------------------------------------
 
@@ -275,6 +283,16 @@ class LiveDeskMixin:
                 log.display = True
                 getattr(self, "call_after_refresh")(log.flush_waiting)  # lines logged during the contact
                 timers.set_contact(None)
+            # A wrap-up queued offline: its ACW time and the time in state stop
+            # (the agent's part is done; the backend moves them when it arrives).
+            queued = self.contacts.queued_wrap_up
+            if queued is not None:
+                self._queued_contact = queued.contact_id
+            timers.set_queued_wrap_up(queued)
+            bar = getattr(self, "_bar")
+            if (queued is None) != (bar.stopped_at is None):
+                setattr(self, "_bar", replace(bar, stopped_at=None if queued is None else time.time()))
+            getattr(self, "_show")()
             self._refresh_live_keys()
             return
         new = self._shown_contact != contact.id
@@ -282,9 +300,16 @@ class LiveDeskMixin:
         query("#state-panel").display = False
         query(ActivityLog).display = False
         live.show_contact(contact)
+        timers.set_queued_wrap_up(None)
         timers.set_contact(contact, clock_skew=skew)
         self._update_checklist()
+        if new and contact.id == self._queued_contact and contact.status is ContactStatus.WRAP_UP:
+            # The backend refused the wrap-up queued offline: the form opens again.
+            self._wrap_opened.discard(contact.id)
+            self.notify(t("live.wrap_up_refused"), severity="error", markup=False)  # type: ignore[arg-type]
+            self._log(t("live.wrap_up_refused"))
         if new:
+            self._queued_contact = None
             # Only the contact in hand matters from now on (no growth over a shift).
             self._wrap_opened &= {contact.id}
             self._customer_left_seen &= {contact.id}
@@ -406,7 +431,7 @@ class LiveDeskMixin:
             if reason is not None:
                 self._decline(reason.value)
 
-        self._decline_question = ReasonScreen(title=t("live.decline_title"))
+        self._decline_question = ReasonScreen(title=lambda: t("live.decline_title"))
         self.app.push_screen(self._decline_question, picked)
 
     @work(exclusive=True, group="live-call")
@@ -457,7 +482,9 @@ class LiveDeskMixin:
             if yes:
                 self._call("end")
 
-        self.app.push_screen(ConfirmScreen(t("live.end_confirm"), yes=t("live.end_yes")), answered)
+        self.app.push_screen(
+            ConfirmScreen(lambda: t("live.end_confirm"), yes=lambda: t("live.end_yes")), answered
+        )
 
     def action_hold(self) -> None:
         """alt+h: hold or resume the call."""
@@ -525,8 +552,9 @@ class LiveDeskMixin:
             self._send_outgoing()
 
     def _hold_composer(self) -> None:
-        """Enter stops sending while :data:`MAX_PENDING_SENDS` messages wait (a
-        multi-line paste without bracketed paste arrives as many Enters)."""
+        """Enter stops sending while :data:`MAX_PENDING_SENDS` messages wait (an
+        agent pressing Enter faster than the backend answers; a plain paste is
+        taken as text by the composer and never sends)."""
         from csdesk.widgets.live_contact import LiveContact
 
         composer = getattr(self, "query_one")(LiveContact).composer
@@ -575,8 +603,10 @@ class LiveDeskMixin:
                 self.notify(t("live.wrapped_up"), markup=False)  # type: ignore[arg-type]
             self._apply_contact()
 
+        online = getattr(self, "_bar").online
         self.app.push_screen(
-            WrapUpScreen(self.contacts, missed=missed, customer_left=contact.customer_left, submit=session.wrap_up),
+            WrapUpScreen(self.contacts, missed=missed, customer_left=contact.customer_left,
+                         submit=session.wrap_up, online=online),
             done,
         )
 

@@ -21,6 +21,13 @@ filled again when the same operation is picked again; a retry after the
 backend went unreachable sends the same values, so the service reuses the
 idempotency key and the backend runs it once. Catalogue and backend texts
 are drawn as plain text.
+
+The card lists follow the customer's card: after an operation the service
+reads the masked card again, and the open form's lists show the new status
+(a frozen card says "frozen"), the pick kept. A language switch redraws the
+title, catalogue, labels, placeholders, lists, messages and hint in place
+(:meth:`LiveModal.retranslate`); the customer-facing texts stay in the
+customer's language.
 """
 
 from __future__ import annotations
@@ -55,6 +62,8 @@ from csdesk.services.contact import ContactChange, ContactService
 from csdesk.themes import status_style
 from csdesk.widgets.bindings import key_hint
 from csdesk.widgets.form_screen import FormInput
+from csdesk.widgets.select_options import replace_options
+from csdesk.widgets.texts import LiveText, live_text
 
 #: Seconds between consent polls while a disclosure is awaited (the event may be missed).
 CONSENT_POLL_SECONDS = 2.0
@@ -148,6 +157,10 @@ class OperationScreen(LiveModal[OperationDone | None]):
         #: Field name → widget / error line of the open form.
         self.fields: dict[str, Widget] = {}
         self.errors: dict[str, Static] = {}
+        #: Field name → its label (redrawn after a language switch).
+        self.labels: dict[str, Static] = {}
+        #: Field name → the error shown under it (worded again after a switch).
+        self._error_texts: dict[str, LiveText] = {}
         self._drafts: dict[str, dict[str, Value]] = {}
         self._disclosure_id: str | None = None
         self._done: OperationDone | None = None
@@ -172,7 +185,7 @@ class OperationScreen(LiveModal[OperationDone | None]):
         self._draw_title()
         self._draw_consent()
         self._draw_hint()
-        self._say(t("operation.loading"), "info")
+        self._say(lambda: t("operation.loading"), "info")
         self._unlisten = self.service.add_listener(self._heard)
         self.query_one("#catalogue", OptionList).focus()
         self.load()
@@ -189,7 +202,7 @@ class OperationScreen(LiveModal[OperationDone | None]):
         try:
             specs = await self.service.operations()
         except ApiError as exc:
-            self._say(describe_error(exc), "error")
+            self._say(lambda exc=exc: describe_error(exc), "error")
             return
         try:
             self.products = {p.code: p for p in await self.service.products()}
@@ -258,6 +271,7 @@ class OperationScreen(LiveModal[OperationDone | None]):
         elif message.kind in ("verification", "contact"):
             self._draw_title()
             self._draw_catalogue()
+            self._refill_choices()  # a card frozen / unfrozen shows in the card list
 
     # -- opening a form -------------------------------------------------------------
 
@@ -272,11 +286,12 @@ class OperationScreen(LiveModal[OperationDone | None]):
         contact = self.service.contact
         level = self.service.verification_level
         if contact is None:
-            self._say(t("operation.no_contact"), "error")
+            self._say(lambda: t("operation.no_contact"), "error")
         elif spec.level > 0 and contact.verification_locked:
-            self._say(t("operation.locked"), "error")
+            self._say(lambda: t("operation.locked"), "error")
         elif spec.level > level:
-            self._say(t("operation.needs_level", need=spec.level, have=level, key=verify_key_hint(self)), "error")
+            key = verify_key_hint(self)
+            self._say(lambda: t("operation.needs_level", need=spec.level, have=level, key=key), "error")
         else:
             await self._open(spec)
 
@@ -300,25 +315,54 @@ class OperationScreen(LiveModal[OperationDone | None]):
         label.append("  " + t("operation.product_minimum", minimum=f"{product.minimum:,.2f}"), style="dim")
         return label
 
-    def _widget_for(self, spec: FieldSpec) -> Widget:
-        prompt = t("operation.pick")
-        cards = self._cards()
-        if spec.kind == "bool":
-            return Checkbox(Text(""), compact=True)
+    def _choices(self, spec: FieldSpec) -> list[tuple[Text, str]] | None:
+        """The options of field ``spec`` as a list (a choice, or the customer's
+        cards with their status now), or None when it is not picked from a list."""
         if spec.kind == "choice":
-            return Select([(self._choice_label(c), c) for c in spec.choices], prompt=prompt, compact=True)
+            return [(self._choice_label(c), c) for c in spec.choices]
+        cards = self._cards()
         if spec.kind == "account" and cards:
-            options = [
+            return [
                 (Text(clean_text(f"{c.number_masked}  {c.product} · {t(f'card.status.{c.status}')}",
                                  keep_newlines=False), no_wrap=True, overflow="ellipsis"),
                  clean_text(c.number_masked, keep_newlines=False))
                 for c in cards
             ]
-            return Select(options, prompt=prompt, compact=True)
+        return None
+
+    def _widget_for(self, spec: FieldSpec) -> Widget:
+        if spec.kind == "bool":
+            return Checkbox(Text(""), compact=True)
+        choices = self._choices(spec)
+        if choices is not None:
+            return Select(choices, prompt=t("operation.pick"), compact=True)
         return FormInput(
             max_length=FIELD_CAPS.get(spec.kind, MAX_TEXT_CHARS), compact=True,
             placeholder=t(f"operation.placeholder.{spec.kind}"),
         )
+
+    def _refill_choices(self) -> None:
+        """Draw the option lists of the open form again (the cards' status as
+        the service knows it now, labels in the current language); what is
+        picked stays picked, and no field error is cleared by it."""
+        if self.spec is None:
+            return
+        for field in self.spec.fields:
+            widget = self.fields.get(field.name)
+            choices = self._choices(field)
+            if not isinstance(widget, Select) or choices is None:
+                continue
+            prompt = t("operation.pick")
+            shown = [(str(label), value) for label, value in widget._options if value != Select.NULL]
+            if widget.prompt == prompt and shown == [(str(label), value) for label, value in choices]:
+                continue  # unchanged: an open drop-down is left alone
+            widget.prompt = prompt
+            replace_options(widget, choices, write=write_value)
+
+    @staticmethod
+    def _field_label(field: FieldSpec) -> Text:
+        return Text(localized(field.label, current_language())
+                    + ("" if field.required else " " + t("operation.optional")))
 
     async def _open(self, spec: OperationSpec) -> None:
         """Show the form of ``spec`` (filled with what was typed last time)."""
@@ -326,27 +370,22 @@ class OperationScreen(LiveModal[OperationDone | None]):
         self._done = None
         box = self.query_one("#fields", Vertical)
         await box.remove_children()
-        self.fields, self.errors, rows = {}, {}, []
-        lang = current_language()
+        self.fields, self.errors, self.labels, rows = {}, {}, {}, []
+        self._error_texts = {}
         for field in spec.fields:
             widget = self._widget_for(field)
             widget.add_class("field-input")
             error = Static("", classes="field-error")
             error.display = False
-            label = localized(field.label, lang) + ("" if field.required else " " + t("operation.optional"))
-            rows.append(Vertical(Horizontal(Static(Text(label), classes="field-label"), widget,
-                                            classes="field-row"), error, classes="field"))
-            self.fields[field.name], self.errors[field.name] = widget, error
+            label = Static(self._field_label(field), classes="field-label")
+            rows.append(Vertical(Horizontal(label, widget, classes="field-row"), error, classes="field"))
+            self.fields[field.name], self.errors[field.name], self.labels[field.name] = widget, error, label
         await box.mount_all(rows)
         for name, value in self._drafts.get(spec.code, {}).items():
             if name in self.fields:
                 write_value(self.fields[name], value)
         self._draw_title()
-        tell = Text.assemble((t("operation.tell") + " ", "bold"), localized(spec.tell_customer, self.language))
-        self.query_one("#tell", Static).update(tell)
-        said = localized(spec.disclosure, self.language) if spec.disclosure else ""
-        disclosure = Text.assemble((t("operation.disclosure") + " ", "bold"), said)
-        self.query_one("#disclosure", Static).update(disclosure)
+        self._draw_texts()
         self.query_one("#disclosure", Static).display = bool(spec.disclosure)
         self.query_one("#outcome", Static).update("")
         self.query_one("#outcome", Static).display = False
@@ -369,6 +408,40 @@ class OperationScreen(LiveModal[OperationDone | None]):
             return consented
         waiting = [d for d, r in self.service.disclosures.items() if r.operation == code and r.consent is None]
         return waiting[-1] if waiting else None
+
+    def _draw_texts(self) -> None:
+        """The open form's "tell the customer" and risk-disclosure lines: the
+        headings in the desk's language, the texts in the customer's."""
+        spec = self.spec
+        if spec is None:
+            return
+        tell = Text.assemble((t("operation.tell") + " ", "bold"), localized(spec.tell_customer, self.language))
+        self.query_one("#tell", Static).update(tell)
+        said = localized(spec.disclosure, self.language) if spec.disclosure else ""
+        disclosure = Text.assemble((t("operation.disclosure") + " ", "bold"), said)
+        self.query_one("#disclosure", Static).update(disclosure)
+
+    def _retranslate(self) -> None:
+        """Title, catalogue, the open form (labels, placeholders, option lists,
+        texts, errors under fields, the outcome), consent line and hint in the
+        current language; values, picks, highlight and focus stay."""
+        self._draw_title()
+        self._draw_catalogue()
+        self._draw_consent()
+        self._draw_hint()
+        if self.spec is None:
+            return
+        for field in self.spec.fields:
+            widget = self.fields.get(field.name)
+            if field.name in self.labels:
+                self.labels[field.name].update(self._field_label(field))
+            if isinstance(widget, FormInput):
+                widget.placeholder = t(f"operation.placeholder.{field.kind}")
+        self._refill_choices()
+        self._draw_texts()
+        self._draw_outcome()
+        for name, message in list(self._error_texts.items()):
+            self._field_error(name, message)
 
     # -- the risk disclosure ----------------------------------------------------------
 
@@ -405,7 +478,7 @@ class OperationScreen(LiveModal[OperationDone | None]):
     @work(group="operation-disclosure", exclusive=True)
     async def send_disclosure(self, spec: OperationSpec) -> None:
         """``send_disclosure`` in a worker, then wait for the consent."""
-        self._say(t("operation.sending"), "info")
+        self._say(lambda: t("operation.sending"), "info")
         try:
             result = await self.service.send_disclosure(spec.code, self.language)
         except (ApiError, RuntimeError) as exc:
@@ -446,8 +519,13 @@ class OperationScreen(LiveModal[OperationDone | None]):
         for field in self.spec.fields:
             widget = self.fields[field.name]
             value = read_value(widget)
-            problem = field_problem(field, value, products=self.products, risk_rating=self._risk_rating())
-            self._field_error(field.name, problem)
+            rating = self._risk_rating()
+            problem = field_problem(field, value, products=self.products, risk_rating=rating)
+            # Worded again after a language switch (the check is pure).
+            self._field_error(field.name, None if problem is None else (
+                lambda field=field, value=value: field_problem(
+                    field, value, products=self.products, risk_rating=rating) or ""
+            ))
             if problem and first_bad is None:
                 first_bad = widget
             if value is not None:
@@ -457,11 +535,19 @@ class OperationScreen(LiveModal[OperationDone | None]):
             return None
         return values
 
-    def _field_error(self, name: str, message: str | None) -> None:
+    def _field_error(self, name: str, message: LiveText | None) -> None:
+        """Show ``message`` under field ``name`` (None or empty: hide the line);
+        a function is worded again after a language switch."""
         error = self.errors.get(name)
-        if error is not None:
-            error.update(Text(message or "", style=status_style(self.app, "bad")))
-            error.display = bool(message)
+        if error is None:
+            return
+        if message:
+            self._error_texts[name] = message
+        else:
+            self._error_texts.pop(name, None)
+        shown = live_text(message) if message else ""
+        error.update(Text(shown, style=status_style(self.app, "bad")))
+        error.display = bool(shown)
 
     def action_execute(self) -> None:
         """Check the form and the consent, then run the operation."""
@@ -469,11 +555,12 @@ class OperationScreen(LiveModal[OperationDone | None]):
         if spec is None or self._busy:
             return
         if self._done is not None:
-            self._say(t("operation.already_done", reference=self._done.reference), "warn")
+            reference = self._done.reference
+            self._say(lambda: t("operation.already_done", reference=reference), "warn")
             return
         values = self._collect()
         if values is None:
-            self._say(t("operation.fix_fields"), "warn")
+            self._say(lambda: t("operation.fix_fields"), "warn")
             return
         disclosure_id = None
         if spec.disclosure:
@@ -481,7 +568,7 @@ class OperationScreen(LiveModal[OperationDone | None]):
             if consent is not True:
                 key = key_hint(self, "operation.send_disclosure")
                 refused = "operation.refused_declined" if consent is False else "operation.need_consent"
-                self._say(t(refused, key=key), "error")
+                self._say(lambda: t(refused, key=key), "error")
                 return
             disclosure_id = self._disclosure_id
         self.execute(spec, values, disclosure_id)
@@ -490,11 +577,12 @@ class OperationScreen(LiveModal[OperationDone | None]):
     async def execute(self, spec: OperationSpec, values: dict[str, str | bool], disclosure_id: str | None) -> None:
         """``ContactService.execute`` in a worker; the outcome or a clear refusal."""
         self._busy = True
-        self._say(t("operation.executing"), "info")
+        self._say(lambda: t("operation.executing"), "info")
         try:
             done = await self.service.execute(spec.code, dict(values), disclosure_id)
         except OfflineError:
-            self._say(t("operation.offline", key=key_hint(self, "operation.execute")), "error")
+            key = key_hint(self, "operation.execute")
+            self._say(lambda: t("operation.offline", key=key), "error")
             return
         except (ApiError, RuntimeError) as exc:
             self._report(exc)
@@ -507,43 +595,55 @@ class OperationScreen(LiveModal[OperationDone | None]):
         if self.spec is spec:
             self._show_done(done)
         else:
-            self._say(t("operation.done_elsewhere", reference=done.reference), "ok")
+            self._say(lambda: t("operation.done_elsewhere", reference=done.reference), "ok")
 
     def _show_done(self, done: OperationDone) -> None:
         self._done = done
+        widget = self.query_one("#outcome", Static)
+        self._draw_outcome()
+        widget.display = True
+        widget.scroll_visible()
+        self._draw_consent()
+        key = key_hint(self, "operation.back")
+        self._say(lambda: t("operation.done_hint", key=key), "ok")
+
+    def _draw_outcome(self) -> None:
+        """The outcome of the operation done in the open form (summary as the backend wrote it)."""
+        done = self._done
+        if done is None:
+            return
         outcome = Text()
         outcome.append(f"{glyph('✓')} " + t("operation.done", reference=clean_text(done.reference)),
                        style=status_style(self.app, "ok"))
         outcome.append("\n" + clean_text(done.summary))
         outcome.append("\n" + t("operation.follow_up"), style="italic")
-        widget = self.query_one("#outcome", Static)
-        widget.update(outcome)
-        widget.display = True
-        widget.scroll_visible()
-        self._draw_consent()
-        self._say(t("operation.done_hint", key=key_hint(self, "operation.back")), "ok")
+        self.query_one("#outcome", Static).update(outcome)
 
-    def _failure(self, exc: BaseException) -> str:
-        """One clear line for a refused or failed call; field errors go under their fields."""
+    def _failure(self, exc: BaseException) -> LiveText:
+        """One clear line for a refused or failed call (worded again after a
+        language switch); field errors go under their fields."""
         if isinstance(exc, RuntimeError):
-            return t("operation.no_contact")
+            return lambda: t("operation.no_contact")
         if not isinstance(exc, ProblemError):
-            return describe_error(exc)
+            return lambda: describe_error(exc)
         problem = exc.problem
         if exc.code == "verification-required":
             need = problem.required_level if problem.required_level is not None else (self.spec.level if self.spec else 0)
             have = problem.current_level if problem.current_level is not None else self.service.verification_level
-            return t("operation.needs_level", need=need, have=have, key=verify_key_hint(self))
+            key = verify_key_hint(self)
+            return lambda: t("operation.needs_level", need=need, have=have, key=key)
         if exc.code == "verification-locked":
-            return t("operation.locked")
+            return lambda: t("operation.locked")
         if exc.code == "disclosure-required":
             self._disclosure_id = None
             self._draw_consent()
-            return t("operation.disclosure_required", key=key_hint(self, "operation.send_disclosure"))
+            key = key_hint(self, "operation.send_disclosure")
+            return lambda: t("operation.disclosure_required", key=key)
         if exc.code == "risk-rating-exceeded":
-            return t("operation.risk_exceeded", rating=self._risk_rating() or "?")
+            rating = self._risk_rating() or "?"
+            return lambda: t("operation.risk_exceeded", rating=rating)
         if exc.code in ("contact-not-active", "not-found"):
-            return t("operation.no_contact")
+            return lambda: t("operation.no_contact")
         if exc.code == "validation-error":
             general = []
             for error in problem.errors or []:
@@ -553,8 +653,9 @@ class OperationScreen(LiveModal[OperationDone | None]):
                     self._field_error(name, message)
                 else:
                     general.append(message)
-            return t("operation.backend_fields", detail="; ".join(general))
-        return describe_error(exc)
+            detail = "; ".join(general)
+            return lambda: t("operation.backend_fields", detail=detail)
+        return lambda: describe_error(exc)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self._clear_error_of(event.input)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -12,6 +15,7 @@ from textual.widgets.option_list import Option
 from csdesk.domain.agent_state import AGENT_REASONS, NotReadyReason
 from csdesk.i18n import t
 from csdesk.widgets.bindings import translate_bindings
+from csdesk.widgets.texts import LiveText, live_text
 
 
 class ReasonScreen(ModalScreen[NotReadyReason | None]):
@@ -19,7 +23,8 @@ class ReasonScreen(ModalScreen[NotReadyReason | None]):
 
     Digits 1–5 pick directly; Enter picks the highlighted one; Esc cancels.
     ``title``: the question shown (default "Not Ready: why?"; declining an
-    offer asks why it was declined).
+    offer asks why it was declined), a string or a function returning it in
+    the current language (worded again by :meth:`retranslate`).
     """
 
     CSS_PATH = "reason.tcss"
@@ -31,21 +36,29 @@ class ReasonScreen(ModalScreen[NotReadyReason | None]):
         ),
     ]
 
-    def __init__(self, title: str | None = None) -> None:
+    def __init__(self, title: str | Callable[[], str] | None = None) -> None:
         super().__init__()
         translate_bindings(self)
-        self._title = title
+        self._title: LiveText = title or (lambda: t("reason.title"))
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(self._title or t("reason.title"), id="title", markup=False)
-            yield OptionList(
-                *(
-                    Option(f"{i}. {t(f'reason.{r.value}')}", id=r.value)
-                    for i, r in enumerate(AGENT_REASONS, start=1)
-                ),
-                id="reasons",
-            )
+            yield Static(Text(live_text(self._title)), id="title")
+            yield OptionList(*self._options(), id="reasons")
+
+    @staticmethod
+    def _options() -> list[Option]:
+        return [Option(f"{i}. {t(f'reason.{r.value}')}", id=r.value) for i, r in enumerate(AGENT_REASONS, start=1)]
+
+    def retranslate(self) -> None:
+        """The question and the reasons in the current language; the highlight stays."""
+        if not self.query("#reasons"):
+            return  # not composed yet: it composes in the new language
+        self.query_one("#title", Static).update(Text(live_text(self._title)))
+        reasons = self.query_one("#reasons", OptionList)
+        highlighted = reasons.highlighted
+        reasons.set_options(self._options())
+        reasons.highlighted = highlighted
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

@@ -32,15 +32,32 @@ class ReleaseNotesScreen(ModalScreen[None]):
         self.entries = entries
 
     def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self._title(), id="title")
+            with VerticalScroll(id="notes"):
+                yield Static(self._notes(), id="notes-text")
+            yield Static(self._hint(), id="hint")
+
+    @staticmethod
+    def _title() -> Text:
+        return Text(t("release_notes.title"), style="bold")
+
+    def _notes(self) -> Text:
         text = Text()
         for version, notes in self.entries:
             text.append(t("release_notes.version", version=version) + "\n", style="bold")
             text.append((notes.get(current_language()) or notes.get("en", "")) + "\n\n")
-        with Vertical(id="dialog"):
-            yield Static(Text(t("release_notes.title"), style="bold"))
-            with VerticalScroll(id="notes"):
-                yield Static(text)
-            yield Static(Text(t("release_notes.close_hint", keys=key_hint(self, "release_notes.close")), style="dim"))
+        return text
+
+    def _hint(self) -> Text:
+        return Text(t("release_notes.close_hint", keys=key_hint(self, "release_notes.close")), style="dim")
+
+    def retranslate(self) -> None:
+        """Title, notes and hint in the current language (the scroll position stays)."""
+        if self.query("#notes-text"):
+            self.query_one("#title", Static).update(self._title())
+            self.query_one("#notes-text", Static).update(self._notes())
+            self.query_one("#hint", Static).update(self._hint())
 
     def action_close(self) -> None:
         """Close the notes."""

@@ -37,6 +37,7 @@ from textual.widgets import Button, DataTable, Label, Select, Static
 from csdesk.domain import desk_settings as ds
 from csdesk.i18n import current_language, t
 from csdesk.widgets.bindings import translate_bindings
+from csdesk.widgets.select_options import replace_options
 from csdesk.widgets.texts import apply_texts
 from csdesk.widgets.footer import Footer
 
@@ -278,11 +279,7 @@ class SettingsScreen(Screen[None]):
             ("#language", self._language_options()),
             ("#offer-alert", self._alert_options()),
         ):
-            select = self.query_one(select_id, Select)
-            value = select.value
-            with self.prevent(Select.Changed):
-                select.set_options(options)
-                select.value = value
+            replace_options(self.query_one(select_id, Select), options)
         self._show_idle()
         self._fill_keys()
         self._show_phrase_key()
@@ -405,7 +402,9 @@ class SettingsScreen(Screen[None]):
             if key is not None:
                 self._set_binding_key(info, key)
 
-        prompt = t("settings.press_key", action=t(f"key.{binding_id}"), id=binding_id)
+        def prompt() -> str:
+            return t("settings.press_key", action=t(f"key.{binding_id}"), id=binding_id)
+
         self.app.push_screen(KeyCaptureScreen(prompt), chosen)
 
     def _refuse(self, key: str) -> str | None:
@@ -482,7 +481,7 @@ class SettingsScreen(Screen[None]):
             self._show_phrase_key()
             self._status(t("settings.saved"), style="green")
 
-        self.app.push_screen(KeyCaptureScreen(t("settings.press_phrase_key")), chosen)
+        self.app.push_screen(KeyCaptureScreen(lambda: t("settings.press_phrase_key")), chosen)
 
     def action_close(self) -> None:
         """Esc: back to where the agent was."""

@@ -3,7 +3,7 @@
 :class:`TransferScreen` lists the phone queues other than the call's own
 (from ``ContactService.queues``) with how many callers wait in each;
 digits 1–9 or up/down + Enter pick one, Esc cancels. Dismisses with the
-queue name or None.
+queue name or None. A language switch redraws it in place (:meth:`TransferScreen.retranslate`).
 """
 
 from __future__ import annotations
@@ -48,19 +48,38 @@ class TransferScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(Text(t("transfer.title"), style="bold"), id="title")
-            yield OptionList(
-                *(
-                    Option(Text(
-                        f"{i}. {queue_label(q.queue)}  "
-                        + t("transfer.waiting", count=q.waiting), no_wrap=True, overflow="ellipsis",
-                    ), id=q.queue)
-                    for i, q in enumerate(self.targets, start=1)
-                ),
-                id="queues",
-            )
+            yield Static(self._title(), id="title")
+            yield OptionList(*self._options(), id="queues")
             yield Static(Text(t("transfer.none")), id="none")
-            yield Static(Text(t("transfer.hint", cancel=key_hint(self, "transfer.cancel")), style="dim"), id="hint")
+            yield Static(self._hint(), id="hint")
+
+    def _title(self) -> Text:
+        return Text(t("transfer.title"), style="bold")
+
+    def _hint(self) -> Text:
+        return Text(t("transfer.hint", cancel=key_hint(self, "transfer.cancel")), style="dim")
+
+    def _options(self) -> list[Option]:
+        """One row per target queue: its number, name and callers waiting."""
+        return [
+            Option(Text(
+                f"{i}. {queue_label(q.queue)}  " + t("transfer.waiting", count=q.waiting),
+                no_wrap=True, overflow="ellipsis",
+            ), id=q.queue)
+            for i, q in enumerate(self.targets, start=1)
+        ]
+
+    def retranslate(self) -> None:
+        """Title, queue names, hint in the current language; the highlight stays."""
+        if not self.query("#queues"):
+            return  # not composed yet: it composes in the new language
+        self.query_one("#title", Static).update(self._title())
+        queues = self.query_one("#queues", OptionList)
+        highlighted = queues.highlighted
+        queues.set_options(self._options())
+        queues.highlighted = highlighted
+        self.query_one("#none", Static).update(Text(t("transfer.none")))
+        self.query_one("#hint", Static).update(self._hint())
 
     def on_mount(self) -> None:
         self.query_one("#queues", OptionList).display = bool(self.targets)

@@ -29,6 +29,10 @@ locked for the contact ("possible fraud" is flagged on the card by the
 backend) and the screen refuses further tries. Esc closes with the last
 :class:`~csdesk.domain.contact_schemas.VerifyResult` (None when nothing was
 checked).
+
+A language switch while the window is up redraws every text in place (the
+method list, question, hint, message …); the answer typed, the method
+picked and the focus stay.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ from csdesk.services.contact import ContactService
 from csdesk.themes import status_style
 from csdesk.widgets.bindings import key_hint
 from csdesk.widgets.form_screen import FormInput
+from csdesk.widgets.texts import LiveText
 
 #: The method the customer keys on the phone keypad (nothing is typed).
 KEYPAD = VerificationMethod.TRANSACTION_PASSWORD
@@ -127,7 +132,7 @@ class VerificationScreen(LiveModal[VerifyResult | None]):
             yield Static("", id="hint")
 
     def on_mount(self) -> None:
-        self._say(t("verify.loading"), "info")
+        self._say(lambda: t("verify.loading"), "info")
         self.set_focus(self._methods())
         self._draw_hint()
         self.load()
@@ -192,7 +197,7 @@ class VerificationScreen(LiveModal[VerifyResult | None]):
         answer = self._answer()
         answer.disabled = info.locked
         if info.locked:
-            self._say(t("verify.locked"), "error")
+            self._say(lambda: t("verify.locked"), "error")
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         """Show what to ask for the highlighted method (the question, or the keypad)."""
@@ -278,13 +283,13 @@ class VerificationScreen(LiveModal[VerifyResult | None]):
         answer = "" if method is KEYPAD else field.value
         field.value = ""  # never shown back
         if self.info.locked:
-            self._say(t("verify.locked"), "error")
+            self._say(lambda: t("verify.locked"), "error")
             return
         if method is not KEYPAD and not answer.strip():
-            self._say(t("verify.empty"), "warn")
+            self._say(lambda: t("verify.empty"), "warn")
             return
         self._checking = True
-        self._say(t("verify.checking"), "info")
+        self._say(lambda: t("verify.checking"), "info")
         self.set_focus(methods)  # a digit typed meanwhile picks a method
         self._check(method, row, answer)
 
@@ -353,28 +358,47 @@ class VerificationScreen(LiveModal[VerifyResult | None]):
         if result.locked:
             return
         if result.passed:
-            self._say(f"{glyph('✓')} " + t("verify.pass", level=level_text(result.level)), "ok")
+            self._say(lambda: f"{glyph('✓')} " + t("verify.pass", level=level_text(result.level)), "ok")
         else:
             left = max(0, MAX_FAILED_VERIFICATIONS - result.failed_attempts)
-            self._say(f"{glyph('✗')} " + t("verify.fail", left=left), "bad")
+            self._say(lambda: f"{glyph('✗')} " + t("verify.fail", left=left), "bad")
 
-    def _failure(self, exc: BaseException) -> str:
-        """One line for a failed load or check (the answer is never part of it)."""
+    def _failure(self, exc: BaseException) -> LiveText:
+        """One line for a failed load or check (the answer is never part of it),
+        worded again after a language switch."""
         if isinstance(exc, RuntimeError):
-            return t("verify.no_contact")
+            return lambda: t("verify.no_contact")
         if isinstance(exc, ProblemError):
             if exc.code == "verification-locked":
                 if self.info is not None:
                     self.info = self.info.model_copy(update={"locked": True})
                     self._draw_state()
-                return t("verify.locked")
+                return lambda: t("verify.locked")
             if exc.code == "validation-error" and self.method is not None:
-                return t(f"verify.shape.{self.method.value}")
+                shape = f"verify.shape.{self.method.value}"
+                return lambda: t(shape)
             if exc.code == "keypad-unavailable":
-                return t("verify.keypad_failed")
+                return lambda: t("verify.keypad_failed")
             if exc.code in ("contact-not-active", "not-found"):
-                return t("verify.no_contact")
-        return describe_error(exc)
+                return lambda: t("verify.no_contact")
+        return lambda: describe_error(exc)
+
+    def _retranslate(self) -> None:
+        """Title, state, method list, prompt, answer label and placeholder, hint
+        in the current language; the answer typed, the method highlighted and
+        the focus stay."""
+        self.query_one("#title", Static).update(Text(t("verify.title")))
+        answer = self._answer()
+        answer.placeholder = t("verify.answer_placeholder")
+        if self.info is not None:
+            methods = self._methods()
+            highlighted = methods.highlighted
+            methods.set_options(self._options())
+            methods.highlighted = highlighted
+            self._draw_state()
+        if self.method is not None:
+            self._set_method(self.method)
+        self._draw_hint()
 
     def action_close(self) -> None:
         """Close, returning the last result (None when nothing was checked)."""

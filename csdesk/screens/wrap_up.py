@@ -22,6 +22,13 @@ Submitting awaits the desk's ``submit`` function (it sends the request, or
 queues it in the outbox when the backend is unreachable). A refusal keeps
 the form and shows why. Esc closes without sending; what was filled in is
 kept for this contact and comes back when the modal is opened again.
+
+While the backend is unreachable (the desk tells the form: ``online``,
+:meth:`WrapUpScreen.set_online`) the ACW line is marked "offline" and the
+hint says that submitting saves the wrap-up in the outbox and that the
+agent stays in After-Contact Work until the backend has it. A language
+switch redraws every label, list and line in place; what was typed and
+picked stays.
 """
 
 from __future__ import annotations
@@ -60,6 +67,7 @@ from csdesk.widgets.bindings import key_hint
 from csdesk.widgets.contact_timers import ACW_URGENT_SECONDS
 from csdesk.widgets.form_screen import FormInput
 from csdesk.widgets.offer_banner import mmss
+from csdesk.widgets.select_options import replace_options
 
 #: The "after wrap-up" choice meaning Ready (the others are Not Ready reasons).
 READY = "ready"
@@ -140,7 +148,8 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
     the record, True when queued, None after Esc. ``submit``'s exceptions
     (``ProblemError`` refusals, any other) are shown and keep the form.
     ``clock`` (epoch seconds, local) drives the ACW countdown; the server's
-    clock skew is added when the app has a session.
+    clock skew is added when the app has a session. ``online`` False: the
+    backend is unreachable when the form opens (later: :meth:`set_online`).
     """
 
     CSS_PATH = "wrap_up.tcss"
@@ -152,7 +161,7 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
 
     def __init__(
         self, service: ContactService, *, missed: list[str], customer_left: bool, submit: Submit,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.time, online: bool = True,
     ) -> None:
         super().__init__()
         self._clock = clock
@@ -166,6 +175,10 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
         self.disposition: str | None = None
         self.contact_key = service.contact_id or ""
         self._busy = False
+        #: False while the backend is unreachable (the desk says so: :meth:`set_online`).
+        self.online = online
+        #: The operation catalogue (for the business types).
+        self._specs: list[OperationSpec] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -181,28 +194,30 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
         """The fields, each row a label on the left and its widget(s) beside it."""
         with VerticalScroll(id="body"):
             with Horizontal(classes="row"):
-                yield Static(Text(t("wrapup.disposition")), classes="label")
+                yield Static(Text(t("wrapup.disposition")), classes="label", id="label-disposition")
                 with Vertical(classes="cell"):
                     yield CodeFilter(id="filter", max_length=MAX_FILTER_CHARS, compact=True,
                                      placeholder=t("wrapup.filter_placeholder"))
                     yield OptionList(id="codes")
                     yield Static("", id="chosen")
             with Horizontal(classes="row"):
-                yield Static(Text(t("wrapup.notes")), classes="label")
+                yield Static(Text(t("wrapup.notes")), classes="label", id="label-notes")
                 yield TextArea(id="notes", compact=True)
             with Horizontal(classes="row"):
-                yield Static(Text(t("wrapup.business_types")), classes="label")
+                yield Static(Text(t("wrapup.business_types")), classes="label", id="label-types")
                 yield SelectionList[str](id="types", compact=True)
             with Horizontal(classes="row", id="after-row"):
                 yield Static("", classes="label")
                 yield Checkbox(Text(t("wrapup.callback")), self.customer_left, id="callback", compact=True)
                 yield Static(Text(t("wrapup.after")), id="after-label")
-                yield Select(
-                    [(Text(t("wrapup.after_ready")), READY)]
-                    + [(Text(t("wrapup.after_not_ready", reason=t(f"reason.{r.value}"))), r.value)
-                       for r in AGENT_REASONS],
-                    allow_blank=False, value=READY, id="after", compact=True,
-                )
+                yield Select(self._after_options(), allow_blank=False, value=READY, id="after", compact=True)
+
+    @staticmethod
+    def _after_options() -> list[tuple[Text, str]]:
+        """The "state after the wrap-up" choices: Ready, or Not Ready with a reason."""
+        return [(Text(t("wrapup.after_ready")), READY)] + [
+            (Text(t("wrapup.after_not_ready", reason=t(f"reason.{r.value}"))), r.value) for r in AGENT_REASONS
+        ]
 
     def on_mount(self) -> None:
         if not self.query("#filter"):
@@ -211,11 +226,51 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
         self._draw_acw()
         self.set_interval(1.0, self._draw_acw)
         self._draw_missed()
-        self.query_one("#hint", Static).update(Text(t(
-            "wrapup.hint", submit=key_hint(self, "wrapup.submit"), cancel=key_hint(self, "wrapup.cancel")
-        ), style="dim"))
+        self._draw_hint()
         self.query_one("#filter", FormInput).focus()
         self.load()
+
+    def _draw_hint(self) -> None:
+        """The keys; while the backend is unreachable, also what submitting does then."""
+        keys = {"submit": key_hint(self, "wrapup.submit"), "cancel": key_hint(self, "wrapup.cancel")}
+        hint = Text(t("wrapup.hint", **keys), style="dim")
+        if not self.online:
+            hint = Text(t("wrapup.offline", **keys), style=status_style(self.app, "warn"))
+        self.query_one("#hint", Static).update(hint)
+
+    def set_online(self, online: bool) -> None:
+        """The backend became reachable (``online``) or not: the ACW line and the
+        hint say so (offline, submitting queues the wrap-up in the outbox)."""
+        if online == self.online:
+            return
+        self.online = online
+        if self.showing and self.query("#hint"):
+            self._draw_acw()
+            self._draw_hint()
+
+    def _retranslate(self) -> None:
+        """Every label, list, line and hint in the current language; the code
+        picked and highlighted, the filter, notes, business types, callback,
+        the state after and the focus stay."""
+        self.query_one("#title", Static).update(Text(t("wrapup.title"), style="bold"))
+        self._draw_acw()
+        self._draw_missed()
+        for selector, key in (("#label-disposition", "wrapup.disposition"), ("#label-notes", "wrapup.notes"),
+                              ("#label-types", "wrapup.business_types"), ("#after-label", "wrapup.after")):
+            self.query_one(selector, Static).update(Text(t(key)))
+        self.query_one("#filter", FormInput).placeholder = t("wrapup.filter_placeholder")
+        codes = self.query_one("#codes", OptionList)
+        highlighted = codes.highlighted_option.id if codes.highlighted_option is not None else None
+        self._draw_codes()
+        ids = [codes.get_option_at_index(i).id for i in range(codes.option_count)]
+        if highlighted in ids:
+            codes.highlighted = ids.index(highlighted)
+        self._draw_chosen()
+        types = self.query_one("#types", SelectionList)
+        self._fill_types(self._specs, selected=set(types.selected), highlighted=types.highlighted)
+        self.query_one("#callback", Checkbox).label = Text(t("wrapup.callback"))
+        replace_options(self.query_one("#after", Select), self._after_options)
+        self._draw_hint()
 
     def _draw_missed(self) -> None:
         text = Text()
@@ -245,26 +300,29 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
         try:
             await self.service.extend_acw()
         except (ApiError, RuntimeError) as exc:
-            self._say(describe_error(exc), "error")
+            self._say(lambda exc=exc: describe_error(exc), "error")
             return
-        self._say(t("wrapup.extended"), "info")
+        self._say(lambda: t("wrapup.extended"), "info")
         self._draw_acw()
 
     def _draw_acw(self) -> None:
-        """The ACW time left in the title line (overdue: how long since, as a warning)."""
+        """The ACW time left in the title line (overdue: how long since, as a
+        warning; the backend keeps the agent in ACW until the wrap-up), marked
+        "offline" while the backend is unreachable."""
         contact = self.service.contact
         deadline = contact.acw_deadline if contact is not None else None
         widget = self.query_one("#acw", Static)
-        if deadline is None:
-            widget.update("")
-            return
-        left = deadline.timestamp() - (self._clock() + self._skew)
-        if left > 0:
-            role = "warn" if left <= ACW_URGENT_SECONDS else "info"
-            text = Text(t("wrapup.acw_left", time=mmss(left)), style=status_style(self.app, role))
-        else:
-            text = Text(f"{glyph('⚠')} " + t("wrapup.acw_overdue", time=mmss(-left)),
-                        style=status_style(self.app, "error"))
+        text = Text()
+        if deadline is not None:
+            left = deadline.timestamp() - (self._clock() + self._skew)
+            if left > 0:
+                role = "warn" if left <= ACW_URGENT_SECONDS else "info"
+                text = Text(t("wrapup.acw_left", time=mmss(left)), style=status_style(self.app, role))
+            else:
+                text = Text(f"{glyph('⚠')} " + t("wrapup.acw_overdue", time=mmss(-left)),
+                            style=status_style(self.app, "error"))
+        if not self.online:
+            text.append((" · " if text else "") + t("timers.offline"), style=status_style(self.app, "error"))
         widget.update(text)
 
     @staticmethod
@@ -283,24 +341,33 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
         if not self.showing:
             return
         if isinstance(dispositions, BaseException):
-            self._say(describe_error(dispositions), "error")
+            failure = dispositions
+            self._say(lambda: describe_error(failure), "error")
         else:
             self.categories = list(dispositions)
-        specs = [] if isinstance(catalogue, BaseException) else list(catalogue)
-        self._fill_types(specs)
+        self._specs = [] if isinstance(catalogue, BaseException) else list(catalogue)
+        self._fill_types(self._specs)
         self._draw_codes()
         self._restore(_DRAFTS.get(self.contact_key))
 
-    def _fill_types(self, specs: list[OperationSpec]) -> None:
+    def _fill_types(
+        self, specs: list[OperationSpec], *, selected: set[str] | None = None, highlighted: int | None = None,
+    ) -> None:
+        """List the business types (names in the current language): ticked are
+        ``selected`` when given, else the operations done in the contact."""
         contact = self.service.contact
         done = [op.code for op in contact.operations] if contact else []
+        ticked = set(done) if selected is None else selected
         lang = current_language()
-        items = [(Text(f"{localized(s.name, lang)} ({s.code})"), s.code, s.code in done) for s in specs]
+        items = [(Text(f"{localized(s.name, lang)} ({s.code})"), s.code, s.code in ticked) for s in specs]
         known = {s.code for s in specs}
-        items += [(Text(clean_text(code, keep_newlines=False)), code, True) for code in dict.fromkeys(done) if code not in known]
+        items += [(Text(clean_text(code, keep_newlines=False)), code, code in ticked)
+                  for code in dict.fromkeys([*done, *sorted(ticked)]) if code not in known]
         types = self.query_one("#types", SelectionList)
         types.clear_options()
         types.add_options(items)
+        if highlighted is not None and 0 <= highlighted < types.option_count:
+            types.highlighted = highlighted
 
     def _draw_codes(self) -> None:
         codes = self.query_one("#codes", OptionList)
@@ -347,7 +414,7 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
             if not option.disabled and option.id:
                 self.pick(option.id)
                 return
-        self._say(t("wrapup.need_code"), "bad")
+        self._say(lambda: t("wrapup.need_code"), "bad")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option_list.id != "codes":
@@ -381,7 +448,7 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
         if len(area.text) > MAX_MESSAGE_CHARS:
             area.load_text(area.text[:MAX_MESSAGE_CHARS])
             area.move_cursor(area.document.end)
-            self._say(t("form.too_long"), "warn")
+            self._say(lambda: t("form.too_long"), "warn")
 
     # -- drafts, submit and cancel ---------------------------------------------------------
 
@@ -414,7 +481,7 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
     def request(self) -> WrapUpRequest | None:
         """The request the form makes now, or None (and a message) without a disposition."""
         if not self.disposition:
-            self._say(t("wrapup.need_code"), "bad")
+            self._say(lambda: t("wrapup.need_code"), "bad")
             self.query_one("#filter", FormInput).focus()
             return None
         draft = self._draft()
@@ -439,11 +506,11 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
     async def send(self, request: WrapUpRequest) -> None:
         """Await ``submit(request)``; dismiss with the record (True when queued)."""
         self._busy = True
-        self._say(t("wrapup.sending"), "info")
+        self._say(lambda: t("wrapup.sending"), "info")
         try:
             record = await self.submit(request)
         except Exception as exc:  # a refusal (ProblemError) or any fault keeps the form
-            self._say(t("wrapup.not_saved", error=describe_error(exc)), "error")
+            self._say(lambda exc=exc: t("wrapup.not_saved", error=describe_error(exc)), "error")
             return
         finally:
             self._busy = False

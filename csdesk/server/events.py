@@ -112,6 +112,8 @@ class EventHub:
         #: Seconds between two polls for events written by other processes.
         self.poll_interval = poll_interval
         self._sessions: sessionmaker[Session] | None = None
+        #: ``(event name, listener)`` pairs :meth:`watch` put on the sessions.
+        self._listeners: list[tuple[str, Callable[..., None]]] = []
         self._poller: threading.Thread | None = None
         self._stop_polling = threading.Event()
         #: Newest event id seen by the poller (``None`` before its first look).
@@ -146,6 +148,18 @@ class EventHub:
         poller = self._poller
         if poller is not None and poller is not threading.current_thread():
             poller.join(timeout=max(1.0, self.poll_interval))
+        self._unwatch()
+
+    def _unwatch(self) -> None:
+        # SQLAlchemy keeps class-level listeners in a WeakKeyDictionary keyed
+        # by the sessionmaker's Session class; the listener (through this hub)
+        # holds that class, so without removal the whole database (engine,
+        # statement cache) would live as long as the process.
+        if self._sessions is not None:
+            for name, listener in self._listeners:
+                if sa_event.contains(self._sessions, name, listener):
+                    sa_event.remove(self._sessions, name, listener)
+        self._listeners.clear()
 
     def watch(self, sessions: sessionmaker[Session]) -> None:
         """Call :meth:`notify` after each commit of a session from ``sessions`` that published.
@@ -161,8 +175,13 @@ class EventHub:
         def after_rollback(session: Session) -> None:
             session.info.pop(_PUBLISHED, None)
 
-        sa_event.listen(sessions, "after_commit", after_commit)
-        sa_event.listen(sessions, "after_soft_rollback", lambda s, _t: after_rollback(s))
+        def after_soft_rollback(session: Session, _transaction: object) -> None:
+            after_rollback(session)
+
+        self._unwatch()
+        self._listeners = [("after_commit", after_commit), ("after_soft_rollback", after_soft_rollback)]
+        for name, listener in self._listeners:
+            sa_event.listen(sessions, name, listener)
 
     # -- events committed by other processes ---------------------------------
 

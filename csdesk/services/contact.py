@@ -23,6 +23,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -61,6 +62,23 @@ class ContactChange:
 Listener = Callable[[ContactChange], None]
 
 
+@dataclass(frozen=True)
+class QueuedWrapUp:
+    """A wrap-up the agent submitted while the backend was unreachable, waiting
+    in the outbox (:meth:`ContactService.wrap_up_queued`).
+
+    ``contact_id`` the contact; ``acw_seconds`` the after-contact time used up
+    to the submit (seconds by the server's clock, ≥ 0; None when the contact
+    carried no end time); ``after`` the state asked for after it: ``"ready"``
+    or a Not Ready reason code. The backend still holds the agent in ACW
+    until the item reaches it; then it closes the contact and moves the agent.
+    """
+
+    contact_id: str
+    acw_seconds: float | None
+    after: str
+
+
 class ContactService:
     """Live-session state of one signed-in agent and the calls that change it.
 
@@ -73,7 +91,9 @@ class ContactService:
     ``verification`` the last :class:`VerifyResult` of this contact;
     ``disclosures`` disclosure id → :class:`DisclosureResult` of this
     contact (``consent`` None while awaited); ``last_record`` the
-    :class:`SessionRecordView` of the last wrap-up.
+    :class:`SessionRecordView` of the last wrap-up; ``queued_wrap_up`` the
+    :class:`QueuedWrapUp` waiting in the outbox (None once the backend
+    applied it: the contact closed, or the agent left ACW).
     """
 
     def __init__(self, api: ApiClient, *, language: str | None = None) -> None:
@@ -87,6 +107,7 @@ class ContactService:
         self.verification: cs.VerifyResult | None = None
         self.disclosures: dict[str, cs.DisclosureResult] = {}
         self.last_record: cs.SessionRecordView | None = None
+        self.queued_wrap_up: QueuedWrapUp | None = None
         self._lines: dict[str, dict[int, cs.TranscriptLine]] = {}
         self._listeners: list[Listener] = []
         #: Logical action → (contact id, idempotency key) while its outcome is unknown.
@@ -201,7 +222,7 @@ class ContactService:
                 self._notify("contact", view.id)
             return
         if view.status is ContactStatus.CLOSED:
-            self._queued_wrap_ups.discard(view.id)
+            self._wrap_up_settled(view.id)
             if self.contact is not None and self.contact.id == view.id:
                 self._forget(view.id)
                 self._notify("contact", view.id)
@@ -261,6 +282,9 @@ class ContactService:
         return True
 
     async def _observe_state(self, view: schemas.AgentStateView) -> None:
+        if view.state in (AgentState.READY, AgentState.NOT_READY) and self.queued_wrap_up is not None:
+            # Only a wrap-up takes an agent out of ACW: the queued one arrived.
+            self._wrap_up_settled(self.queued_wrap_up.contact_id)
         if view.state in (AgentState.READY, AgentState.NOT_READY, AgentState.OFFLINE):
             if self.offer is not None:
                 self.offer = None
@@ -284,6 +308,8 @@ class ContactService:
         """
         view = await self.api.current_contact(self.language)
         if view is None:
+            if self.queued_wrap_up is not None:
+                self._wrap_up_settled(self.queued_wrap_up.contact_id)  # no contact left to wrap up
             had = self.contact.id if self.contact else None
             if had is not None:
                 self._forget(had)
@@ -480,18 +506,26 @@ class ContactService:
         self._notify("contact", contact_id)
         return record
 
-    def wrap_up_queued(self, request: cs.WrapUpRequest) -> tuple[str, str, dict[str, Any]]:
+    def wrap_up_queued(
+        self, request: cs.WrapUpRequest, *, server_now: datetime | None = None
+    ) -> tuple[str, str, dict[str, Any]]:
         """The wrap-up of the current contact could not reach the backend and is
         being queued in the outbox: return ``(contact_id, idempotency key,
         body)`` for the outbox item (the key the failed call used, so the
         backend applies it once whichever copy arrives) and forget the contact
         here. Until the backend closes it, events and resyncs that still show
-        it in wrap-up are ignored. Raises ``RuntimeError`` without a contact.
+        it in wrap-up are ignored; :attr:`queued_wrap_up` says what waits (the
+        ACW time used up to ``server_now``, the server's time of the submit;
+        default: the local clock). Raises ``RuntimeError`` without a contact.
         """
-        contact_id = self._require_contact().id
+        contact = self._require_contact()
+        contact_id = contact.id
         body = request.model_dump(mode="json")
         name = self._action_name(("wrap-up", contact_id, body))
         key = self._keys.get(name, (contact_id, new_idempotency_key()))[1]
+        now = server_now or datetime.now(timezone.utc)
+        used = max(0.0, (now - contact.ended_at).total_seconds()) if contact.ended_at is not None else None
+        self.queued_wrap_up = QueuedWrapUp(contact_id, used, request.not_ready_reason or "ready")
         self._queued_wrap_ups.add(contact_id)
         self._forget(contact_id)
         self._notify("record", contact_id)
@@ -504,8 +538,23 @@ class ContactService:
             return False
         if view.status is ContactStatus.WRAP_UP:
             return True
-        self._queued_wrap_ups.discard(view.id)
+        self._wrap_up_settled(view.id)
         return False
+
+    def wrap_up_refused(self, contact_id: str) -> None:
+        """The backend refused the queued wrap-up of ``contact_id`` (its outbox item
+        failed for good): stop ignoring the contact, so the next :meth:`resync`
+        brings it back in wrap-up for the agent to wrap up again."""
+        self._wrap_up_settled(contact_id)
+
+    def _wrap_up_settled(self, contact_id: str) -> None:
+        """The backend no longer holds ``contact_id`` in wrap-up (its queued
+        wrap-up arrived): stop ignoring it, and clear :attr:`queued_wrap_up`
+        (listeners hear ``contact``)."""
+        self._queued_wrap_ups.discard(contact_id)
+        if self.queued_wrap_up is not None and self.queued_wrap_up.contact_id == contact_id:
+            self.queued_wrap_up = None
+            self._notify("contact", contact_id)
 
     async def dispositions(self) -> list[cs.DispositionCategory]:
         """The two-level wrap-up list (``GET /dispositions``). Raises ``ApiError``."""
@@ -572,7 +621,9 @@ class ContactService:
         self, code: str, fields: dict[str, str | float | bool], disclosure_id: str | None = None
     ) -> cs.OperationDone:
         """Run operation ``code`` with ``fields`` (and the consented disclosure when it
-        needs one); the result is added to :attr:`contact` ``operations``.
+        needs one); the result is added to :attr:`contact` ``operations``, and
+        the masked customer card is read again (:meth:`refresh_customer`:
+        a freeze, a new phone … show at once; a failed read is skipped).
 
         A retry of the same call after a lost answer reuses the idempotency
         key: the backend executes once. Raises ``ProblemError``
@@ -595,4 +646,29 @@ class ContactService:
                     update={"operations": [*self.contact.operations, done]}
                 )
             self._notify("contact", contact_id)
+        try:
+            # The operation may have changed the customer's data (a card frozen,
+            # a new reserved phone …): read the masked card again rather than
+            # wait for a ``contact`` event that may be missed.
+            await self.refresh_customer()
+        except (ApiError, RuntimeError):
+            pass  # done all the same; the next event or resync brings the card
         return done
+
+    async def refresh_customer(self) -> cs.CustomerCard | None:
+        """Read the current contact's masked customer card from the backend
+        again (``GET /contacts/{id}``) and keep it in :attr:`contact`;
+        listeners hear ``contact`` when it changed. Returns the card (None:
+        the contact has no customer). Only the card is taken from the answer.
+
+        Raises ``RuntimeError`` without a contact, ``OfflineError``,
+        ``ProblemError``, ``BadResponseError``.
+        """
+        contact_id = self._require_contact().id
+        view = await self.api.get_contact(contact_id, self.language)
+        if self.contact is None or self.contact.id != contact_id:
+            return view.customer  # the contact went meanwhile
+        if view.customer is not None and view.customer != self.contact.customer:
+            self.contact = self.contact.model_copy(update={"customer": view.customer})
+            self._notify("contact", contact_id)
+        return self.contact.customer

@@ -20,7 +20,7 @@ import asyncio
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +105,8 @@ class DeskSession:
         #: Server clock minus local clock, seconds (from the last pre-flight).
         self.clock_skew = 0.0
         self._signing_out = False
+        #: The last check whether a queued wrap-up was refused (kept so it is not collected).
+        self._refusal_check: asyncio.Future[None] | None = None
         self.on_state: Callable[[schemas.AgentStateView], None] | None = None
         self.on_sync: Callable[[SyncStatus], None] | None = None
         self.on_announcement: Callable[[schemas.Announcement], None] | None = None
@@ -193,6 +195,32 @@ class DeskSession:
     def _sync_status(self, status: SyncStatus) -> None:
         if self.on_sync:
             self.on_sync(status)
+        queued = self.contact.queued_wrap_up
+        if status.failed and queued is not None:
+            # Refused items stay in the outbox: was it the queued wrap-up?
+            self._refusal_check = asyncio.ensure_future(self._check_refused_wrap_up(queued.contact_id))
+
+    async def _check_refused_wrap_up(self, contact_id: str) -> None:
+        """When the backend refused the queued wrap-up of ``contact_id`` for good,
+        the contact is still in wrap-up there: show it again (resync) so the
+        agent can wrap up anew, instead of "queued" forever."""
+        if self.sync is None:
+            return
+        path = f"/contacts/{contact_id}/wrap-up"
+        try:
+            failed = await self.sync.io(self.sync.outbox.items, "failed")
+        except Exception:
+            return  # the store closed (signing out)
+        if not any(item.kind == WRAP_UP_KIND and item.path == path for item in failed):
+            return
+        queued = self.contact.queued_wrap_up
+        if queued is None or queued.contact_id != contact_id:
+            return
+        self.contact.wrap_up_refused(contact_id)
+        try:
+            await self.contact.resync()
+        except ApiError:
+            pass  # the next reconnect resyncs
 
     def _collection_changed(self, collection: str) -> None:
         if self.on_collection_changed:
@@ -547,7 +575,8 @@ class DeskSession:
             if self.sync is None:
                 raise
             await self.sync.set_online(False, str(exc))
-            contact_id, key, body = self.contact.wrap_up_queued(request)
+            server_now = datetime.now(timezone.utc) + timedelta(seconds=self.clock_skew)
+            contact_id, key, body = self.contact.wrap_up_queued(request, server_now=server_now)
             await self.sync.enqueue(WRAP_UP_KIND, "POST", f"/contacts/{contact_id}/wrap-up", body, key=key)
             return None
         if self.sync is not None and self.store is not None:

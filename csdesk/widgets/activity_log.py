@@ -14,6 +14,12 @@ from csdesk.domain.text import clean_text
 #: Narrowest width (cells) the log wraps at; narrower, lines wait (hidden).
 MIN_WRAP_CELLS = 10
 
+#: Lines kept (about 30 contacts' worth). Each kept line is a Textual Strip
+#: with seven render caches, and the log's own line cache holds cropped copies:
+#: at 500 lines a shift's desk grew by ~10 MiB before the cap was reached
+#: (``benchmarks/shift.py``). Older contacts are in the session records (F8).
+MAX_LINES = 200
+
 
 class ActivityLog(RichLog):
     """Newest at the bottom; keeps ``max_lines`` lines. Text is never markup."""
@@ -29,7 +35,7 @@ class ActivityLog(RichLog):
     }
     """
 
-    def __init__(self, *, id: str | None = None, max_lines: int = 500) -> None:
+    def __init__(self, *, id: str | None = None, max_lines: int = MAX_LINES) -> None:
         # min_width=1: RichLog renders at least 78 cells wide by default, so on a
         # narrower log (80×24 with a border and padding) the line ends were cut.
         super().__init__(id=id, max_lines=max_lines, wrap=True, markup=False, highlight=False, min_width=1)
@@ -57,7 +63,7 @@ class ActivityLog(RichLog):
         """Write the lines added while hidden (called on resize and when shown)."""
         if not self._waiting or not self._can_wrap():
             return
-        waiting, self._waiting = self._waiting, []
+        waiting, self._waiting = self._waiting, deque(maxlen=self._waiting.maxlen)
         for line in waiting:
             self.write(line)
 

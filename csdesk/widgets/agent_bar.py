@@ -33,7 +33,13 @@ def format_duration(seconds: float) -> str:
 
 @dataclass(frozen=True)
 class BarState:
-    """What the bar shows. ``since`` is epoch seconds on the local clock."""
+    """What the bar shows. ``since`` is epoch seconds on the local clock.
+
+    ``stopped_at`` (local epoch seconds, or None): the time in state stopped
+    counting then, and "wrap-up queued" follows the state — the agent's
+    wrap-up waits in the outbox, and the desk does not know the backend's
+    clock until it is back (the state stays the backend's).
+    """
 
     employee_id: str = ""
     name: str = ""
@@ -43,6 +49,7 @@ class BarState:
     online: bool = True
     pending: int = 0
     failed: int = 0
+    stopped_at: float | None = None
 
 
 class AgentBar(Static):
@@ -77,7 +84,10 @@ class AgentBar(Static):
         if info.reason:
             label += f" ({t(f'reason.{info.reason}')})"
         text.append(label, style=status_style(self.app, STATE_ROLES.get(info.state, "info")))
-        text.append(f" {format_duration(time.time() - info.since)}")
+        now = info.stopped_at if info.stopped_at is not None else time.time()
+        text.append(f" {format_duration(now - info.since)}")
+        if info.stopped_at is not None:
+            text.append(" · " + t("timers.wrap_up_queued"), style=status_style(self.app, "warn"))
         text.append(" │ ")
         if info.online:
             text.append(glyph("●") + " " + t("sync.online"), style=status_style(self.app, "good"))

@@ -11,13 +11,27 @@ editor whole, so it cannot freeze the desk; the rest is counted as it came),
 and a count shows near the limit. Empty or whitespace-only text is never
 sent.
 
+A paste in a terminal without bracketed paste arrives as keys: the pasted
+characters, with an Enter (CR) for each line break and a tab key for each
+tab, the keys of each read of the terminal all queued at once. Such a
+*burst* is taken as a paste, never as keystrokes: a key is part of one when
+another key is already queued behind it, or when it was stamped (by the
+driver, as it read the terminal) within :data:`BURST_GAP` of the burst's
+last key — a read may end anywhere, and the next one reach the composer
+alone. The text keys of a burst (printable characters, Enter, ctrl+j, tab)
+are taken from the queue together and go in as one paste, in order:
+cleaned, cut to the cap, an Enter a line break (never a send), a tab a tab
+(never a focus move). Other keys in a burst act in their place. The notice
+counts everything the burst left out, across its reads (with its first
+keys, if the app got to them before the rest came and they were handled
+alone); :class:`Composer.Truncated` says each cut.
+
 While :attr:`Composer.hold_sends` is True (the desk sets it while earlier
 messages are still being sent) Enter sends nothing and clears nothing: the
-text stays and a notice says to wait. A multi-line paste without bracketed
-paste arrives as many Enters; so that its lines are not run together, a
-held Enter becomes a line break when more text follows it (nothing is added
-when the agent sends or moves the cursor next). The new-line key works as
-always.
+text stays and a notice says to wait. So that the agent's lines are not run
+together, a held Enter becomes a line break when more text follows it
+(nothing is added when the agent sends or moves the cursor next). The
+new-line key works as always.
 
 The clear key is named in the hint once the text is long (or whenever the
 whole hint fits the line).
@@ -31,6 +45,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
+from textual.message_pump import MessagePumpClosed
 from textual.widget import Widget
 from textual.widgets import Static, TextArea
 from textual.widgets.text_area import EditResult, Location
@@ -47,6 +62,25 @@ LONG_TEXT_CHARS = 200
 #: Characters cleaned of a paste or prefill, in multiples of the cap (what
 #: lies beyond can never fit: it is only counted, as it came).
 CLEAN_WINDOW_CAPS = 2
+#: Seconds between the time stamps of two keys (Textual's monotonic clock,
+#: set by the driver when it read them) within which the second continues a
+#: burst already begun (a paste typed by the terminal; see the module
+#: docstring). The reads of one paste are milliseconds apart; a person's
+#: Enter comes well after the key before it. Too short, a paste could be
+#: sent half-way; too long, an Enter pressed right after a paste adds a line
+#: break instead of sending (pressed again, it sends).
+BURST_GAP = 0.1
+#: What the non-printable keys of a burst put in the text (CR as the
+#: terminal sent it: cleaning makes CR LF and a lone CR one line break).
+_BURST_KEYS = {"enter": "\r", "ctrl+j": "\n", "newline": "\n", "tab": "\t"}
+
+
+def _burst_text(event: events.Key) -> str | None:
+    """What ``event`` puts in the text as a key of a burst (one character), or
+    None for a key that is not text (it acts as a key)."""
+    if event.is_printable:
+        return event.character
+    return _BURST_KEYS.get(event.key)
 
 
 def _max_message_chars() -> int:
@@ -80,12 +114,38 @@ class ComposerInput(TextArea):
     def __init__(self, composer: Composer, *, id: str | None = None) -> None:
         super().__init__(soft_wrap=True, tab_behavior="focus", show_line_numbers=False, id=id)
         self._composer = composer
+        #: Time stamp of the last key taken as part of a burst (None: none yet).
+        self._burst_at: float | None = None
+        #: The keys handled alone lately, each stamped within BURST_GAP of the
+        #: one before: the last one's time stamp, and Composer.cut_chars before the first.
+        self._lone_keys: tuple[float, int] | None = None
+        #: The burst's text so far ended with CR (an LF opening the next part is its pair).
+        self._burst_cr = False
         translate_bindings(self)
 
     async def _on_key(self, event: events.Key) -> None:
-        # Enter and the new-line keys are handled here, before TextArea turns
-        # Enter into a line break. The keys come from the bindings (remappable).
+        # A burst of queued keys (a paste typed by the terminal) goes in as a
+        # paste. Otherwise Enter and the new-line keys are handled here, before
+        # TextArea turns Enter into a line break; the keys come from the
+        # bindings (remappable).
         key = event.key
+        if not self.read_only:
+            if self._in_burst(event):
+                self._burst_at = event.time
+                if (text := _burst_text(event)) is not None:
+                    event.stop()
+                    event.prevent_default()
+                    await self._take_burst(text)
+                    return
+                if await self._act_now(event):
+                    self._composer.held_break = False  # the agent moved on: no line break owed
+                    event.stop()
+                    event.prevent_default()
+                    return
+            elif self._lone_keys is not None and abs(event.time - self._lone_keys[0]) <= BURST_GAP:
+                self._lone_keys = (event.time, self._lone_keys[1])
+            else:
+                self._lone_keys = (event.time, self._composer.cut_chars)
         if not event.is_printable:
             if key in current_keys(self, "composer.send"):
                 event.stop()
@@ -100,6 +160,75 @@ class ComposerInput(TextArea):
         elif self._composer.held_break:
             self._insert_held_break()
         # Anything else: TextArea._on_key runs next (Textual dispatches along the MRO).
+
+    def _in_burst(self, event: events.Key) -> bool:
+        """True if ``event`` is a key of a burst (see the module docstring); a
+        new burst starts its count of characters left out here."""
+        if self._burst_at is not None and abs(event.time - self._burst_at) <= BURST_GAP:
+            return True
+        if not isinstance(self._queued(), events.Key):
+            return False
+        carried = 0  # the keys just before, handled alone, may have opened this burst
+        if self._lone_keys is not None and abs(event.time - self._lone_keys[0]) <= BURST_GAP:
+            carried = self._composer.cut_chars - self._lone_keys[1]
+        self._composer.start_burst(carried)
+        self._burst_cr = False
+        return True
+
+    async def _act_now(self, event: events.Key) -> bool:
+        """Run the editor's own binding for ``event`` (backspace, the arrows,
+        ctrl+z …) now, before the keys queued behind it; True if one ran.
+
+        Textual runs a key's binding only once the key has bubbled up to the
+        app, after this editor has handled the keys queued behind it: in a
+        burst, backspace would delete what came after it."""
+        bindings = self._bindings.copy()
+        if keymap := getattr(self.app, "_keymap", None):
+            bindings.apply_keymap(keymap)
+        for binding in bindings.key_to_bindings.get(event.key, ()):
+            if not binding.priority and await self.app.run_action(binding.action, self):
+                return True
+        return False
+
+    def _queued(self) -> object:
+        """The message waiting at the head of this editor's queue (None: none)."""
+        try:
+            return self._peek_message()
+        except MessagePumpClosed:
+            return None
+
+    async def _take_burst(self, text: str) -> None:
+        """Insert ``text`` (the key being handled) and the text keys queued right
+        behind it, taken off the queue, as one paste of the burst."""
+        parts = [text]
+        while isinstance(key := self._queued(), events.Key) and (more := _burst_text(key)) is not None:
+            await self._get_message()  # the key peeked at
+            self._message_queue.task_done()
+            parts.append(more)
+            self._burst_at = key.time
+        raw = "".join(parts)
+        if self._burst_cr and raw.startswith("\n"):
+            raw = raw[1:]  # the LF of a CR LF split between two reads
+        self._burst_cr = raw.endswith("\r")
+        self._restart_blink()
+        if raw:
+            self._insert_pasted(raw, burst=True)
+
+    def _insert_pasted(self, raw: str, *, burst: bool) -> None:
+        """Put pasted text ``raw`` in place of the selection: cleaned and cut
+        to the cap (the cut said, with the burst's whole count when ``burst``)."""
+        if self._composer.held_break:
+            self._insert_held_break()
+        start, end = sorted(self.selection)
+        text, dropped = self._composer.fitted(raw, self._composer.room_for(self.get_text_range(start, end)))
+        if dropped:
+            self._composer.say_cut(dropped, burst=burst)
+        if not text:
+            return  # nothing fits (said above)
+        if result := self._replace_via_keyboard(text, start, end):
+            self.move_cursor(result.end_location)
+            if not burst:
+                self.focus()  # as TextArea does for a paste (a burst's keys came to the focus)
 
     def _insert_held_break(self) -> None:
         """The line break of an Enter held while sends waited, before more text."""
@@ -128,22 +257,14 @@ class ComposerInput(TextArea):
         event.prevent_default()
         if self.read_only:
             return
-        if self._composer.held_break:
-            self._insert_held_break()
-        start, end = sorted(self.selection)
-        text = self._composer.fit(event.text, self._composer.room_for(self.get_text_range(start, end)))
-        if not text:
-            return  # nothing fits (said by fit)
-        if result := self._replace_via_keyboard(text, start, end):
-            self.move_cursor(result.end_location)
-            self.focus()
+        self._insert_pasted(event.text, burst=False)
 
     def _replace_via_keyboard(self, insert: str, start: Location, end: Location) -> EditResult | None:
         if self.read_only:
             return None
         room = self._composer.room_for(self.get_text_range(*sorted((start, end))))
         if len(insert) > room:
-            self._composer._cut(len(insert) - room)
+            self._composer.say_cut(len(insert) - room)
             insert = insert[: max(0, room)]
             if not insert:
                 return None
@@ -161,6 +282,8 @@ class Composer(Widget):
     :meth:`set_text`), :class:`Composer.Refused` when Enter was pressed on
     empty text, :class:`Composer.Truncated` when input was cut to the cap.
     ``max_chars``: the cap (default ``MAX_MESSAGE_CHARS``, characters).
+    A paste typed as keys by the terminal is taken as a paste (see the
+    module docstring).
     """
 
     DEFAULT_CSS = """
@@ -199,12 +322,16 @@ class Composer(Widget):
             return self.composer
 
     class Truncated(Message):
-        """Input was cut to the cap: ``dropped`` characters did not fit."""
+        """Input was cut to the cap: ``dropped`` characters did not fit in this
+        cut; ``total`` (≥ ``dropped``) counts the whole paste so far, the number
+        the notice gives (a paste typed as keys may be cut in several parts, one
+        message each; otherwise ``total == dropped``)."""
 
-        def __init__(self, composer: Composer, dropped: int) -> None:
+        def __init__(self, composer: Composer, dropped: int, total: int | None = None) -> None:
             super().__init__()
             self.composer = composer
             self.dropped = dropped
+            self.total = dropped if total is None else total
 
         @property
         def control(self) -> Composer:
@@ -223,6 +350,10 @@ class Composer(Widget):
         self._notice = ""
         self._notice_role = "warn"
         self._hold_sends = False
+        #: Characters every cut so far left out (only grows; see :attr:`cut_chars`).
+        self._cut_chars = 0
+        #: Characters left out by the burst of keys in progress.
+        self._burst_dropped = 0
         #: An Enter was held while sends waited: a line break goes in before
         #: the next text typed or pasted (see the module docstring).
         self.held_break = False
@@ -291,6 +422,17 @@ class Composer(Widget):
         translate_bindings(self.input)
         self._show_status()
 
+    @property
+    def cut_chars(self) -> int:
+        """Characters left out by every cut so far (a count that only grows)."""
+        return self._cut_chars
+
+    def start_burst(self, carried: int = 0) -> None:
+        """A burst of keys (a paste typed by the terminal) begins: its count of
+        characters left out starts at ``carried`` (what its first keys, handled
+        alone, left out)."""
+        self._burst_dropped = max(0, carried)
+
     def room_for(self, replaced: str) -> int:
         """Characters that may still be inserted when ``replaced`` is replaced."""
         return self.max_chars - (len(self.input.document.text) - len(replaced))
@@ -301,14 +443,33 @@ class Composer(Widget):
         characters left out: those of the cleaned text past ``room``, plus all
         past the part cleaned (``CLEAN_WINDOW_CAPS`` × the cap), counted as
         they came."""
+        fitted, dropped = self.fitted(text, room)
+        if dropped:
+            self.say_cut(dropped)
+        return fitted
+
+    def fitted(self, text: str, room: int) -> tuple[str, int]:
+        """What :meth:`fit` does, unsaid: ``(text cleaned and cut to room
+        characters, characters left out)`` (a ``room`` below 0 counts as 0)."""
         room = max(0, room)
         window = self.max_chars * CLEAN_WINDOW_CAPS
         beyond = max(0, len(text) - window)
         cleaned = clean_text(text[:window] if beyond else text)
-        dropped = max(0, len(cleaned) - room) + beyond
-        if dropped:
-            self._cut(dropped)
-        return cleaned[:room]
+        return cleaned[:room], max(0, len(cleaned) - room) + beyond
+
+    def say_cut(self, dropped: int, *, burst: bool = False) -> None:
+        """Say that ``dropped`` characters did not fit (notice and :class:`Truncated`).
+        ``burst``: a part of the burst of keys in progress; the notice counts
+        the whole burst (see :meth:`start_burst`)."""
+        self._cut_chars += dropped
+        total = dropped
+        if burst:
+            self._burst_dropped += dropped
+            total = self._burst_dropped
+        self._notice = t("composer.truncated", max=self.max_chars, dropped=total)
+        self._notice_role = "error"
+        self.post_message(self.Truncated(self, dropped, total))
+        self._show_status()
 
     def send(self) -> bool:
         """Send the text if there is any (what Enter does). True if sent.
@@ -332,13 +493,6 @@ class Composer(Widget):
         return True
 
     # -- internals ----------------------------------------------------------
-
-    def _cut(self, dropped: int) -> None:
-        """Say that ``dropped`` characters did not fit (notice and :class:`Truncated`)."""
-        self._notice = t("composer.truncated", max=self.max_chars, dropped=dropped)
-        self._notice_role = "error"
-        self.post_message(self.Truncated(self, dropped))
-        self._show_status()
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()

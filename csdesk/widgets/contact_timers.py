@@ -7,6 +7,15 @@ One ``set_interval`` redraws it every second. Times are ``mm:ss``.
 Statuses are words styled by :func:`csdesk.themes.status_style` (bold /
 underline without colour) and marks go through :func:`csdesk.glyphs.glyph`
 (plain stand-ins under ``TERM=linux``).
+
+ACW is the backend's: it keeps the agent in After-Contact Work until a
+wrap-up arrives, deadline or not. So past the deadline the counter says how
+long over ("ACW over 00:07"), never a frozen "00:00 left"; while the backend
+is unreachable it is marked "offline" (the deadline is still the backend's,
+nothing on the desk ends ACW); and once the wrap-up is queued in the outbox
+the ACW time stops at the submit ("ACW 00:42 · wrap-up queued", and the
+time in state is no longer counted on) until the backend applies it and
+moves the agent on.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from csdesk.widgets.offer_banner import mmss
 
 if TYPE_CHECKING:
     from csdesk.domain.contact_schemas import ContactView, QueueStats
+    from csdesk.services.contact import QueuedWrapUp
 
 #: The ACW countdown turns urgent at this many seconds left.
 ACW_URGENT_SECONDS = 10
@@ -36,9 +46,13 @@ class ContactTimers(Static):
     Down: :meth:`set_state_since` (epoch seconds on the local clock),
     :meth:`set_contact` (a ``ContactView`` or None; ``clock_skew`` = server
     clock − local clock, seconds), :meth:`set_queues` (``list[QueueStats]``),
-    :meth:`tick`, :meth:`retranslate`. Posts nothing.
+    :meth:`set_online` (the backend reachable or not),
+    :meth:`set_queued_wrap_up` (a ``QueuedWrapUp`` or None), :meth:`tick`,
+    :meth:`retranslate`. Posts nothing.
     Read: :meth:`values` (seconds: ``state``, ``handle``, ``hold``, ``acw``
-    left, ``waiting`` customers). ``clock`` may be replaced in tests.
+    left (0 once over), ``acw_over`` past the deadline, ``acw_queued`` the
+    ACW time of a queued wrap-up; ``waiting`` customers). ``clock`` may be
+    replaced in tests.
 
     Hold: ``ContactView.hold_seconds`` counts the holds already closed; while
     ``on_hold`` the running hold is counted from when the desk first saw it
@@ -66,6 +80,8 @@ class ContactTimers(Static):
         self._hold_seen_at: float | None = None
         self._hold_base = 0.0
         self._queues: list[QueueStats] = []
+        self._online = True
+        self._queued: QueuedWrapUp | None = None
         self._rows = 0
 
     def on_mount(self) -> None:
@@ -101,6 +117,16 @@ class ContactTimers(Static):
         self._queues = list(queues)
         self.tick()
 
+    def set_online(self, online: bool) -> None:
+        """The backend is reachable (``online``) or not: the ACW counter says so."""
+        self._online = online
+        self.tick()
+
+    def set_queued_wrap_up(self, queued: QueuedWrapUp | None) -> None:
+        """The wrap-up waiting in the outbox (None: none): its ACW time, stopped."""
+        self._queued = queued
+        self.tick()
+
     def retranslate(self) -> None:
         """Redraw in the current language."""
         self.tick()
@@ -112,7 +138,7 @@ class ContactTimers(Static):
         now = self.clock()
         server_now = now + self._skew
         contact = self._contact
-        handle = hold = acw = None
+        handle = hold = acw = acw_over = acw_queued = None
         if contact is not None:
             if contact.accepted_at is not None:
                 end = contact.ended_at.timestamp() if contact.ended_at is not None else server_now
@@ -121,10 +147,15 @@ class ContactTimers(Static):
             if contact.on_hold and self._hold_seen_at is not None:
                 hold += max(0.0, now - self._hold_seen_at)
             if contact.acw_deadline is not None:
-                acw = max(0.0, contact.acw_deadline.timestamp() - server_now)
+                left = contact.acw_deadline.timestamp() - server_now
+                acw = max(0.0, left)
+                acw_over = max(0.0, -left) if left <= 0 else None
+        elif self._queued is not None:
+            acw_queued = self._queued.acw_seconds
         state = max(0.0, now - self._state_since) if self._state_since is not None else None
         waiting = sum(q.waiting for q in self._queues)
-        return {"state": state, "handle": handle, "hold": hold, "acw": acw, "waiting": waiting}
+        return {"state": state, "handle": handle, "hold": hold, "acw": acw, "acw_over": acw_over,
+                "acw_queued": acw_queued, "waiting": waiting}
 
     # -- rendering --------------------------------------------------------------
 
@@ -142,20 +173,29 @@ class ContactTimers(Static):
         v = self.values()
         text = Text(no_wrap=True, overflow="ellipsis")
         parts: list[tuple[str, str]] = []
-        if v["state"] is not None:
+        contact = self._contact
+        if v["state"] is not None and (contact is not None or self._queued is None):
+            # A queued wrap-up stops the ACW clock: no time in ACW runs on here.
             parts.append((t("timers.state", time=mmss(v["state"] or 0)), ""))
         if v["handle"] is not None:
             parts.append((t("timers.handle", time=mmss(v["handle"] or 0)), ""))
-        contact = self._contact
         if v["hold"] is not None and (contact is not None and (contact.on_hold or v["hold"])):
             label = t("timers.hold", time=mmss(v["hold"] or 0))
             if contact.on_hold:
                 label = glyph("●") + " " + t("timers.on_hold") + " " + label
             parts.append((label, status_style(self.app, "warn") if contact.on_hold else ""))
-        if v["acw"] is not None:
+        offline = f" · {t('timers.offline')}" if not self._online else ""
+        if v["acw_over"] is not None:
+            label = t("timers.acw_over", time=mmss(v["acw_over"] or 0))
+            parts.append((label + offline, status_style(self.app, "error")))
+        elif v["acw"] is not None:
             left = v["acw"] or 0
             role = "error" if left <= ACW_URGENT_SECONDS else "warn"
-            parts.append((t("timers.acw", time=mmss(left)), status_style(self.app, role)))
+            parts.append((t("timers.acw", time=mmss(left)) + offline, status_style(self.app, role)))
+        elif contact is None and self._queued is not None:
+            used = v["acw_queued"]
+            label = t("timers.wrap_up_queued") if used is None else t("timers.acw_queued", time=mmss(used))
+            parts.append((label + offline, status_style(self.app, "info")))
         for index, (label, style) in enumerate(parts):
             if index:
                 text.append(" · ")

@@ -2,7 +2,8 @@
 
 :class:`LiveContact` puts the parts together inside :class:`DeskPanels`
 (side by side from 120 columns, tabs below): a call bar (phone: hold /
-mute state and the call keys; chat: the composer mode), the
+mute state and the call keys; chat: the end key; then the composer mode;
+fitted to its width in terminal cells, :class:`CallBar`), the
 :class:`Transcript`, the :class:`Composer`, the :class:`CustomerCardView`
 and the :class:`ProcedureChecklist`. It only draws what the screen hands
 down; the screen owns the keys, the calls and the decisions.
@@ -12,11 +13,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Static
 
 from csdesk.domain.contacts import Channel, ContactStatus
 from csdesk.i18n import t
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
     from csdesk.domain.contact_schemas import ContactView, TranscriptLine
     from csdesk.domain.procedure import ChecklistResult
 
+#: Call keys the call bar leaves out, in this order, when it is too narrow
+#: (transfer is the rarest; F9 also ends; the footer shows hold; mute last).
+CALL_KEYS_DROPPED = ("transfer", "end", "hold", "mute")
+
 
 class LiveContact(Widget):
     """The panels of one live contact.
@@ -40,20 +45,14 @@ class LiveContact(Widget):
     transcript and prefills the composer with the greeting script),
     :meth:`add_line`, :meth:`show_checklist`, :meth:`set_note_mode`,
     :meth:`retranslate`. Read: :attr:`contact_id`, :attr:`note_mode`,
-    :attr:`composer`, :attr:`transcript`, :attr:`panels`.
+    :attr:`composer`, :attr:`transcript`, :attr:`panels`, :attr:`call_bar`
+    (its line: :meth:`call_bar_text`).
     The screen's key hints are read from ``hints_from`` (the screen, whose
     binding ids are ``desk.*``).
     """
 
     DEFAULT_CSS = """
     LiveContact { height: 1fr; width: 1fr; }
-    LiveContact #call-bar {
-        height: 1;
-        padding: 0 1;
-        background: $boost;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-    }
     LiveContact Composer.-note ComposerInput { border: tall $warning; }
     """
 
@@ -64,7 +63,7 @@ class LiveContact(Widget):
         self.composer = Composer(id="composer")
         self.card = CustomerCardView(id="customer-card")
         self.checklist = ProcedureChecklist(id="checklist")
-        self.call_bar = Static("", id="call-bar", markup=False)
+        self.call_bar = CallBar(self, id="call-bar")
         self.contact: ContactView | None = None
         self.note_mode = False
 
@@ -134,28 +133,88 @@ class LiveContact(Widget):
         return key_hint(self._hints_from, binding_id)
 
     def _show_bar(self) -> None:
+        self.call_bar.refresh()
+
+    def call_bar_text(self, width: int | None = None) -> Text:
+        """The call bar's line for ``width`` terminal cells (None: no limit).
+
+        The states (ON HOLD, MUTED, customer left, the wrap-up line) and the
+        composer's mode always show; when the line is wider than ``width``
+        (measured in cells: a Chinese character takes two) the call keys go
+        first, in the order of :data:`CALL_KEYS_DROPPED`, then the mode's
+        key. Only a bar narrower than its states is still cut (with "…").
+        """
         contact = self.contact
-        text = Text(no_wrap=True, overflow="ellipsis")
         if contact is None:
-            self.call_bar.update(text)
-            return
+            return Text()
         app = self.app
+        warn = status_style(app, "warn")
+        states: list[tuple[str, str]] = []
+        keys: list[tuple[str, str]] = []
         if contact.status is ContactStatus.WRAP_UP:
-            text.append(t("live.wrap_up_bar", key=self._hint("desk.wrap_up")), style=status_style(app, "warn"))
+            states.append((t("live.wrap_up_bar", key=self._hint("desk.wrap_up")), warn))
         elif contact.channel is Channel.PHONE:
             if contact.on_hold:
-                text.append(t("live.on_hold") + " ", style=status_style(app, "warn") + " reverse")
+                states.append((t("live.on_hold"), warn + " reverse"))
             if contact.muted:
-                text.append(t("live.muted") + " ", style=status_style(app, "warn") + " reverse")
-            text.append(t(
-                "live.call_keys",
-                hold=self._hint("desk.hold"), mute=self._hint("desk.mute"),
-                transfer=self._hint("desk.transfer"), end=self._hint("desk.end_contact"),
-            ), style="dim")
+                states.append((t("live.muted"), warn + " reverse"))
+            keys = [
+                ("hold", t("live.key_resume" if contact.on_hold else "live.key_hold", key=self._hint("desk.hold"))),
+                ("mute", t("live.key_unmute" if contact.muted else "live.key_mute", key=self._hint("desk.mute"))),
+                ("transfer", t("live.key_transfer", key=self._hint("desk.transfer"))),
+                ("end", t("live.key_end", key=self._hint("desk.end_contact"))),
+            ]
         else:
-            text.append(t("live.chat_keys", end=self._hint("desk.end_contact")), style="dim")
+            keys = [("end", t("live.chat_keys", end=self._hint("desk.end_contact")))]
         if contact.customer_left and contact.status is not ContactStatus.WRAP_UP:
-            text.append(" " + t("live.customer_left"), style=status_style(app, "error"))
+            states.append((t("live.customer_left"), status_style(app, "error")))
         mode = t("live.mode_note") if self.note_mode else t("live.mode_message")
-        text.append(f" │ {mode} ({self._hint('desk.note_mode')})", style="bold" if self.note_mode else "")
-        self.call_bar.update(text)
+        mode_style = "bold" if self.note_mode else ""
+        mode_key = f" ({self._hint('desk.note_mode')})"
+
+        def line(dropped: frozenset[str], with_mode_key: bool) -> Text:
+            text = Text(no_wrap=True, overflow="ellipsis")
+            for index, (label, style) in enumerate(states):
+                if index:
+                    text.append(" ")
+                text.append(label, style=style)
+            shown = [label for name, label in keys if name not in dropped]
+            if shown:
+                text.append(" " if states else "")
+                text.append(" · ".join(shown), style="dim")
+            text.append(" │ " + mode + (mode_key if with_mode_key else ""), style=mode_style)
+            return text
+
+        tries = [line(frozenset(CALL_KEYS_DROPPED[:count]), True) for count in range(len(CALL_KEYS_DROPPED) + 1)]
+        tries.append(line(frozenset(CALL_KEYS_DROPPED), False))
+        if width is None:
+            return tries[0]
+        return next((text for text in tries if cell_len(text.plain) <= width), tries[-1])
+
+
+class CallBar(Widget):
+    """The one line over the transcript (phone: hold / mute states and the call
+    keys; chat: the end key; wrap-up: the F9 line; then the composer's mode).
+
+    The text comes from :meth:`LiveContact.call_bar_text` at every render,
+    for the bar's own width, so a resize or a language switch redraws it to
+    fit. ``str(render())`` is the line shown.
+    """
+
+    DEFAULT_CSS = """
+    CallBar {
+        height: 1;
+        width: 1fr;
+        padding: 0 1;
+        background: $boost;
+    }
+    """
+
+    def __init__(self, owner: LiveContact, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._owner = owner
+
+    def render(self) -> Text:
+        """The bar's line, fitted to its content width."""
+        width = self.content_size.width
+        return self._owner.call_bar_text(width if width > 0 else None)

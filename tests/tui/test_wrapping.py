@@ -80,3 +80,23 @@ async def test_lines_logged_while_the_log_is_hidden_wrap_when_it_shows() -> None
         text = [row.strip(" │") for row in rows(app)]
         assert any(row.endswith("Offer: Chat") for row in text)
         assert "".join(text).replace(" ", "").count("ENDMARK") == 1
+
+
+async def test_lines_waiting_while_hidden_stay_capped_after_a_flush() -> None:
+    """Lines waiting while the log is hidden are capped at ``max_lines``, also
+    after the first time they were written out (the cap was lost then, so a
+    desk that kept its log hidden grew without bound)."""
+    app = LogApp()
+    async with app.run_test(size=(40, 30)) as pilot:
+        log = app.query_one(ActivityLog)
+        for _round in range(2):
+            log.display = False
+            await pilot.pause(0.05)
+            for i in range(log.max_lines + 50):
+                log.add(f"line {i}")
+            assert len(log._waiting) == log.max_lines
+            log.display = True
+            await pilot.pause(0.1)
+            log.flush_waiting()
+            assert len(log._waiting) == 0
+        assert len(log.lines) <= log.max_lines

@@ -1,0 +1,40 @@
+"""Give a Textual ``Select`` new options safely, keeping what is picked."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rich.console import RenderableType
+from textual.widgets import Select
+
+
+def replace_options(
+    select: Select[Any],
+    options: Sequence[tuple[RenderableType, Any]] | Callable[[], Sequence[tuple[RenderableType, Any]]],
+    *,
+    write: Callable[[Select[Any], Any], None] | None = None,
+) -> None:
+    """Set ``options`` (``(label, value)`` pairs, or a function making them) on
+    ``select``, keep its value when still offered, and post no ``Changed``.
+
+    ``Select.set_options`` needs the Select's own overlay and current-value
+    label, which exist only once the Select has composed: called on a form that has just opened (a
+    language switch, a contact update), it raised ``NoMatches``. Until then
+    the change waits for the next refresh, and the options are made then (a
+    function gives the newest). ``write(select, value)`` puts the old value
+    back (default: assign ``select.value`` when the value is among the new
+    options).
+    """
+    if not (select.query("SelectOverlay") and select.query("SelectCurrent #label")):
+        if select.is_attached:
+            select.call_after_refresh(replace_options, select, options, write=write)
+        return
+    made = list(options() if callable(options) else options)
+    value = select.value
+    with select.prevent(Select.Changed):
+        select.set_options(made)
+        if write is not None:
+            write(select, value)
+        elif any(option_value == value for _label, option_value in made):
+            select.value = value
