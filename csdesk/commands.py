@@ -1,4 +1,4 @@
-"""The click commands: ``csdesk``, ``csdesk demo``, ``csdesk server``.
+"""The click commands: ``csdesk``, ``csdesk demo``, ``csdesk server`` (and ``csdesk admin``, ``csdesk kb``).
 
 The TUI, the backend client and the backend itself are imported inside the
 command that needs them. The plain ``csdesk [--server URL] [--lang L]`` start
@@ -227,8 +227,10 @@ def server(
 
 def _register_admin() -> None:
     from csdesk.admin import admin
+    from csdesk.kb_cli import kb
 
     cli.add_command(admin)
+    cli.add_command(kb)  # issue #5: the knowledge base
 
 
 _register_admin()

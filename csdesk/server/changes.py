@@ -18,8 +18,11 @@ from csdesk.server.models import Change
 
 #: Collections served by ``/sync``. ``work_orders``, ``callbacks`` and
 #: ``session_records`` rows always name their agent (assignee / owner /
-#: the agent who handled the contact): nobody else sees them.
-COLLECTIONS = frozenset({"announcements", "settings", "work_orders", "callbacks", "session_records"})
+#: the agent who handled the contact): nobody else sees them. ``knowledge``
+#: (issue #5) rows concern every agent, like new announcements.
+COLLECTIONS = frozenset(
+    {"announcements", "settings", "work_orders", "callbacks", "session_records", "knowledge"}
+)
 
 
 def record_change(

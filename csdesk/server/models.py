@@ -578,3 +578,35 @@ class SessionRecord(Base):
     callback_needed: Mapped[bool] = mapped_column(Boolean, default=False)
     customer_left: Mapped[bool] = mapped_column(Boolean, default=False)
     transferred_to: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class KnowledgeArticle(Base):
+    """A knowledge article (issue #5, operating guide §2.2/§3.1); wire shape
+    ``csdesk.domain.knowledge.KnowledgeArticleDoc``.
+
+    ``status`` is a ``KnowledgeStatus`` value; only ``published`` rows are
+    synced (collection ``knowledge``, every agent). ``category``, ``tags``,
+    ``questions`` and ``intents`` are JSON lists of strings. ``version``
+    starts at 1 and goes up with every change; ``updated_at`` is the last
+    change (UTC). ``source`` says where it came from (``seed:cards.toml``,
+    ``import:guide.txt``; ``""`` when unknown). Text fields hold cleaned text
+    (``csdesk.domain.text.clean_text``) within the domain limits.
+    """
+
+    __tablename__ = "knowledge_articles"
+    __table_args__ = (Index("ix_knowledge_articles_status", "status", "updated_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text)
+    category: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    questions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    intents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(255), default="")

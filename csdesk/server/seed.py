@@ -25,6 +25,7 @@ from csdesk.domain.agent_state import AgentState
 from csdesk.server.changes import record_change
 from csdesk.server.context import ServerContext
 from csdesk.server.db import utcnow
+from csdesk.server.knowledge import seed_knowledge
 from csdesk.server.models import Agent, Announcement, Meta
 from csdesk.server.passwords import set_password
 
@@ -155,12 +156,17 @@ _FIRST_SIGN_IN_KEY = "seeded_first_sign_in_at"
 def seed_if_new(ctx: ServerContext) -> bool:
     """Insert the demo agents and announcements once per database.
 
+    The demo knowledge base (``csdesk.server.knowledge.seed_knowledge``,
+    issue #5) is seeded first, once per database too, also into a database
+    seeded by a csdesk that had none.
+
     Returns ``True`` when it seeded, ``False`` when the database was seeded
     before (the ``meta`` table remembers it, so deleting demo data later does
     not bring it back). Agents start Offline; passwords are hashed with the
     context's Argon2 parameters. A demo database seeded by an older csdesk
     (before :data:`DEMO_FIRST_SIGN_IN`) gets that account added once.
     """
+    seed_knowledge(ctx)  # issue #5: the demo knowledge base, once per database
     with ctx.db.read() as session:
         seeded = session.get(Meta, _SEEDED_KEY) is not None
         first_sign_in = session.get(Meta, _FIRST_SIGN_IN_KEY) is not None

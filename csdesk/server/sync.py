@@ -14,6 +14,7 @@ from csdesk.server.announcements import announcement_docs
 from csdesk.server.changes import COLLECTIONS, changes_after, record_change
 from csdesk.server.contacts import SESSION_RECORDS, session_record_docs
 from csdesk.server.context import ServerContext
+from csdesk.server.knowledge import KNOWLEDGE, KNOWLEDGE_LIMIT, knowledge_docs
 from csdesk.server.models import Change, SessionRecord
 from csdesk.server.problems import ProblemError
 from csdesk.server.work_items import CALLBACKS, WORK_ORDERS, callback_docs, work_order_docs
@@ -71,13 +72,19 @@ def sync_page(session: Session, collection: str, agent_id: str, since: int, limi
     row that is not, or no longer, is reported deleted); for
     ``session_records`` the agent's own records as
     :func:`csdesk.server.contacts.session_record_docs` makes them (with the
-    transcript; pages hold at most :data:`SESSION_RECORDS_LIMIT`). Raises
+    transcript; pages hold at most :data:`SESSION_RECORDS_LIMIT`); for
+    ``knowledge`` (issue #5) the published articles as
+    ``csdesk.domain.knowledge.KnowledgeArticleDoc``, the same for every agent
+    (an article retired or put back to draft is reported deleted; pages hold
+    at most :data:`csdesk.server.knowledge.KNOWLEDGE_LIMIT`). Raises
     :class:`ProblemError` ``not-found`` (404) for an unknown collection.
     """
     if collection not in COLLECTIONS:
         raise ProblemError("not-found", f"No collection {collection!r}.")
     if collection == SESSION_RECORDS:
         limit = min(limit, SESSION_RECORDS_LIMIT)
+    elif collection == KNOWLEDGE:
+        limit = min(limit, KNOWLEDGE_LIMIT)
     batch = changes_after(session, collection, agent_id, since, limit)
     items: list[dict[str, object]] = []
     deleted = list(batch.deleted)
@@ -88,11 +95,12 @@ def sync_page(session: Session, collection: str, agent_id: str, since: int, limi
                 items.append(records[item_id])
             else:
                 deleted.append(item_id)
-    elif collection in ("announcements", WORK_ORDERS, CALLBACKS):
+    elif collection in ("announcements", WORK_ORDERS, CALLBACKS, KNOWLEDGE):
         makers: dict[str, Callable[[Session, str, list[str]], Mapping[str, BaseModel]]] = {
             "announcements": announcement_docs,
             WORK_ORDERS: work_order_docs,
             CALLBACKS: callback_docs,
+            KNOWLEDGE: knowledge_docs,
         }
         docs = makers[collection](session, agent_id, batch.changed)
         for item_id in batch.changed:

@@ -28,13 +28,16 @@ ACK_KIND = "announcement.ack"
 #: Collections pulled from ``GET /api/v1/sync/{collection}``.
 #: ``session_records``: the agent's own wrapped-up contacts with their transcripts
 #: (issue #4, guide §3.3), for the records screen and replay.
+#: ``knowledge``: published knowledge articles (issue #5, guide §2.2/§3.1), readable offline.
 PULLED_COLLECTIONS: tuple[str, ...] = (
-    "announcements", "settings", "work_orders", "callbacks", "session_records",
+    "announcements", "settings", "work_orders", "callbacks", "session_records", "knowledge",
 )
 #: Outbox kind of a wrap-up that could not reach the backend (guide §2.3).
 WRAP_UP_KIND = "contact.wrap_up"
 #: Sync collection of the agent's session records (F8).
 RECORDS_COLLECTION = "session_records"
+#: Sync collection of the published knowledge articles (F3; ``csdesk.domain.knowledge``).
+KNOWLEDGE_COLLECTION = "knowledge"
 #: Outbox kinds whose delivery creates a document of a pulled collection.
 PULL_AFTER_PUSH: dict[str, str] = {WRAP_UP_KIND: RECORDS_COLLECTION}
 #: Local collection of acknowledgements made here (kept until the server shows them).
