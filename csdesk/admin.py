@@ -1,4 +1,4 @@
-"""``csdesk admin``: agent accounts and announcements, straight on the backend's database.
+"""``csdesk admin``: agent accounts, announcements and team quick phrases, straight on the backend's database.
 
 Operating guide §1.1: an administrator issues each agent an account with a
 temporary password; §1.2: announcements pop up after sign-in. These commands
@@ -355,3 +355,53 @@ def announce(
     kind = "mandatory" if mandatory else "not mandatory"
     shown = f"until {_local(expires_at)}" if expires_at else "with no end"
     click.echo(f"Published {view.id} ({kind}), {shown}.")
+
+
+@admin.group()
+def phrases() -> None:
+    """Team quick phrases (issue #5, guide §3.4): what every agent's F6 list and /code offer."""
+
+
+@phrases.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+@click.option("--prune", is_flag=True, help="Also remove the team phrases the file does not name.")
+@click.pass_context
+def phrases_load(click_ctx: click.Context, path: Path, prune: bool) -> None:
+    """Make the team phrases what PATH says: a TOML file of [[phrase]] tables with
+    id, code, title, body and category (the format of csdesk/server/data/phrases.toml).
+
+    New ids are added, changed phrases get a new version, desks pull them at their
+    next sync. The whole file is checked first (codes, lengths, unknown placeholders):
+    a problem changes nothing.
+    """
+    from csdesk.server.audit import audit
+    from csdesk.server.phrases import load_team_phrase_file
+
+    with _open(click_ctx) as ctx:
+        try:
+            done = load_team_phrase_file(ctx, path, prune=prune)
+        except UnicodeDecodeError as exc:
+            raise click.ClickException(f"{path} is not UTF-8 text") from exc
+        except (OSError, ValueError) as exc:
+            raise click.ClickException(clean_text(str(exc), keep_newlines=False, max_chars=400)) from exc
+        with ctx.db.write() as session:
+            audit(session, agent_id=None, type="admin",
+                  detail=f"phrases load {path.name}: +{len(done.added)} ~{len(done.changed)} "
+                         f"-{len(done.removed)} by {_actor()}")
+    click.echo(f"Team phrases: {len(done.added)} added, {len(done.changed)} changed, "
+               f"{len(done.unchanged)} unchanged, {len(done.removed)} removed.")
+
+
+@phrases.command("list")
+@click.pass_context
+def phrases_list(click_ctx: click.Context) -> None:
+    """List the team phrases: code, category, title, version."""
+    from sqlalchemy import select
+
+    from csdesk.server.models import TeamPhrase
+
+    with _open(click_ctx) as ctx, ctx.db.read() as session:
+        rows = list(session.scalars(select(TeamPhrase).order_by(TeamPhrase.category, TeamPhrase.code)))
+        for row in rows:
+            click.echo(f"/{_pad(row.code, 10)} {_pad(row.category, 14)} {row.title}  (v{row.version}, {row.id})")
+        click.echo(f"{len(rows)} team phrases.")

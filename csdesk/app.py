@@ -411,7 +411,9 @@ class CsdeskApp(App[int]):
         theme = THEME_NAMES[settings.theme]
         if self.theme != theme:
             self.theme = theme
-        self.set_keymap(settings.keymap)
+        # The quick-phrase key (issue #5) is its own setting: the desk's binding
+        # ``desk.phrases`` answers to it.
+        self.set_keymap({**settings.keymap, "desk.phrases": settings.phrase_key})
         # The agent's own language, else the one picked on the login screen
         # just before, else the terminal's (not the previous agent's).
         language = settings.language or self._language_choice or self.start_language
@@ -680,7 +682,9 @@ class CsdeskApp(App[int]):
                     asked = said
             return asked
 
-        self.push_over_lock(ConfirmScreen(question), done)
+        # With live work in hand a stray Enter must not end the customer's contact.
+        live_work = question() != t("signout.confirm")
+        self.push_over_lock(ConfirmScreen(question, default=not live_work), done)
 
     async def _sign_out_and_exit(self) -> None:
         from csdesk.api.errors import ApiError

@@ -144,6 +144,7 @@ def test_closing_the_terminal_signs_out(tmp_path: Path) -> None:
         term.send(pyotp.TOTP(AGENT["totp_secret"]).now() + "\r")
         term.wait_for("Announcements (3)")
         term.send("a")
+        term.wait_for("All mandatory announcements acknowledged")  # c before the ack lands is refused
         term.send("c")
         term.wait_for("What is new in csdesk")
         term.send(KEYS["esc"], settle=0.6)

@@ -22,12 +22,13 @@ FORBIDDEN = {
 
 MODULES = {
     "csdesk.domain": ["csdesk.domain.schemas", "csdesk.domain.agent_state", "csdesk.domain.identity", "csdesk.domain.text",
-                      "csdesk.domain.desk_settings", "csdesk.domain.todos"],
+                      "csdesk.domain.desk_settings", "csdesk.domain.todos", "csdesk.domain.phrases",
+                      "csdesk.domain.phrase_schemas", "csdesk.domain.queues"],
     "csdesk.store": ["csdesk.store.local", "csdesk.store.outbox"],
     "csdesk.api": ["csdesk.api.client", "csdesk.api.events"],
     "csdesk.services": ["csdesk.services.session", "csdesk.services.sync", "csdesk.services.preflight",
                         "csdesk.services.secrets", "csdesk.services.last_agent", "csdesk.services.todos",
-                        "csdesk.services.contact"],
+                        "csdesk.services.contact", "csdesk.services.phrases", "csdesk.services.catalogues"],
     "csdesk.server": ["csdesk.server.app", "csdesk.server.runner"],
 }
 

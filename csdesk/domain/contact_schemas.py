@@ -240,6 +240,13 @@ class WrapUpRequest(WireModel):
 
     ``disposition`` a code of the two-level list (``GET /dispositions``);
     ``missed_steps`` the checklist steps the desk saw skipped (recorded).
+    ``submitted_at`` (optional, UTC) when the agent submitted it, sent by a
+    desk that queued the wrap-up in its outbox while the backend was
+    unreachable: the backend counts the ACW seconds up to it instead of up
+    to the arrival, clamped to [ACW start, now] (a client clock is never
+    trusted beyond that). It names the moment of the same wrap-up, not a
+    different request: the backend leaves it out of the idempotency
+    fingerprint.
     """
 
     disposition: str = Field(min_length=1, max_length=64)
@@ -250,6 +257,7 @@ class WrapUpRequest(WireModel):
     #: Leave ACW to Not Ready with this reason (one of
     #: ``agent_state.AGENT_REASONS``) instead of Ready; ``None``: Ready.
     not_ready_reason: str | None = Field(default=None, max_length=16)
+    submitted_at: datetime | None = None
 
 
 class DispositionCategory(WireModel):

@@ -37,6 +37,8 @@ class Problem(WireModel):
     #: ``verification-required`` (issue #4): the level the operation needs and the contact's.
     required_level: int | None = None
     current_level: int | None = None
+    #: ``version-conflict`` of a personal quick phrase (issue #5): the version stored now.
+    current_version: int | None = None
 
 
 class Health(WireModel):

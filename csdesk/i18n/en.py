@@ -390,6 +390,8 @@ MESSAGES: dict[str, str] = {
     "live.mode_message": "to customer",
     "live.acw_overdue": "After-contact time is up: wrap up now ({key}).",
     "live.log_record": "Wrapped up: {disposition}",
+    "live.log_record_delivered": "Wrapped up (queued offline, now delivered): {disposition}",
+    "live.wrap_up_delivered": "The wrap-up saved in the outbox reached the backend: {disposition}",
     "live.log_offer": "Offer: {channel}",
     "live.log_contact": "Contact started: {channel}",
     "live.customer_left_notice": "The customer left. Wrap up; mark a callback if one is needed.",
@@ -428,12 +430,24 @@ MESSAGES: dict[str, str] = {
     "key.desk.records": "Records",
     "cmd.records": "Session records",
     "cmd.records.help": "Contacts wrapped up, with their transcripts ({key})",
-    "queue.chat.general": "General chat",
-    "queue.phone.general": "General phone",
-    "queue.phone.cards": "Cards phone line",
 }
+
+# Queue display names: one table for the desk and the backend (csdesk.domain.queues).
+from csdesk.domain.queues import catalogue_entries as _queue_names  # noqa: E402
+
+MESSAGES.update(_queue_names("en"))
 
 # Live-session modals keep their text in their own file (merged here).
 from csdesk.i18n.en_modals import MESSAGES as _MODALS  # noqa: E402
 
 MESSAGES.update(_MODALS)
+
+# Knowledge screen, article viewer and desk suggestions (issue #5): own file too.
+from csdesk.i18n.en_kb import MESSAGES as _KB  # noqa: E402
+
+MESSAGES.update(_KB)
+
+# Quick phrases: composer, F6 list, phrase editor (issue #5): own file too.
+from csdesk.i18n.en_phrases import MESSAGES as _PHRASES  # noqa: E402
+
+MESSAGES.update(_PHRASES)

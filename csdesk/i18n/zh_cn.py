@@ -379,6 +379,8 @@ MESSAGES: dict[str, str] = {
     "live.mode_message": "发给客户",
     "live.acw_overdue": "话后整理时间已到：请立即小结（{key}）。",
     "live.log_record": "已小结：{disposition}",
+    "live.log_record_delivered": "已小结（离线待发，现已送达）：{disposition}",
+    "live.wrap_up_delivered": "待发队列中的小结已送达后台：{disposition}",
     "live.log_offer": "来电/来访：{channel}",
     "live.log_contact": "会话开始：{channel}",
     "live.customer_left_notice": "客户已离开。请小结；如需回访请勾选。",
@@ -417,12 +419,24 @@ MESSAGES: dict[str, str] = {
     "key.desk.records": "服务记录",
     "cmd.records": "服务记录",
     "cmd.records.help": "已小结的会话及对话记录（{key}）",
-    "queue.chat.general": "在线综合",
-    "queue.phone.general": "电话综合",
-    "queue.phone.cards": "信用卡热线",
 }
+
+# Queue display names: one table for the desk and the backend (csdesk.domain.queues).
+from csdesk.domain.queues import catalogue_entries as _queue_names  # noqa: E402
+
+MESSAGES.update(_queue_names("zh-CN"))
 
 # Live-session modals keep their text in their own file (merged here).
 from csdesk.i18n.zh_cn_modals import MESSAGES as _MODALS  # noqa: E402
 
 MESSAGES.update(_MODALS)
+
+# Knowledge screen, article viewer and desk suggestions (issue #5): own file too.
+from csdesk.i18n.zh_cn_kb import MESSAGES as _KB  # noqa: E402
+
+MESSAGES.update(_KB)
+
+# Quick phrases: composer, F6 list, phrase editor (issue #5): own file too.
+from csdesk.i18n.zh_cn_phrases import MESSAGES as _PHRASES  # noqa: E402
+
+MESSAGES.update(_PHRASES)

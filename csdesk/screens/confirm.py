@@ -25,7 +25,9 @@ class ConfirmScreen(ModalScreen[bool]):
     """Ask ``question``; Enter/y confirms, Esc/n cancels.
 
     ``question``, ``yes`` and ``no`` (button labels; default "Yes"/"No") are
-    strings or functions returning them in the current language.
+    strings or functions returning them in the current language. ``default``
+    is the answer whose button has the focus, so what a stray Enter does: pass
+    False where confirming loses work (signing out with a customer in hand).
     :attr:`question` reads the question as shown now.
     """
 
@@ -38,8 +40,10 @@ class ConfirmScreen(ModalScreen[bool]):
     def __init__(
         self, question: str | Callable[[], str], *,
         yes: str | Callable[[], str] | None = None, no: str | Callable[[], str] | None = None,
+        default: bool = True,
     ) -> None:
         super().__init__()
+        self._default = default
         translate_bindings(self)
         self._question: LiveText = question
         self._yes: LiveText = yes or (lambda: t("confirm.yes"))
@@ -76,7 +80,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.query_one("#no", Button).label = self.no_label
 
     def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
+        self.query_one("#yes" if self._default else "#no", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -32,6 +32,8 @@ from textual.widgets import Static
 from csdesk.domain.agent_state import AgentState, NotReadyReason
 from csdesk.i18n import t
 from csdesk.screens.desk_live import LIVE_BINDINGS, LiveDeskMixin
+from csdesk.screens.desk_knowledge import KNOWLEDGE_BINDINGS, KnowledgeDeskMixin
+from csdesk.screens.desk_phrases import PHRASE_BINDINGS, PhraseDeskMixin
 from csdesk.widgets.activity_log import ActivityLog
 from csdesk.widgets.agent_bar import AgentBar, BarState
 from csdesk.themes import status_style
@@ -46,7 +48,7 @@ if TYPE_CHECKING:
     from csdesk.services.sync import SyncStatus
 
 
-class DeskScreen(LiveDeskMixin, Screen[None]):
+class DeskScreen(LiveDeskMixin, KnowledgeDeskMixin, PhraseDeskMixin, Screen[None]):
     """Home screen of a signed-in agent."""
 
     CSS_PATH = "desk.tcss"
@@ -58,6 +60,8 @@ class DeskScreen(LiveDeskMixin, Screen[None]):
         Binding("ctrl+t", "app.todos", "desk.todos", id="desk.todos", show=False),
         Binding("f8,alt+r", "records", "desk.records", id="desk.records", show=False, priority=True),
         *LIVE_BINDINGS,
+        *KNOWLEDGE_BINDINGS,
+        *PHRASE_BINDINGS,
     ]
 
     #: Seconds between two recounts of the to-dos (the day and "overdue" move on).
@@ -99,6 +103,8 @@ class DeskScreen(LiveDeskMixin, Screen[None]):
         #: To-dos counted from the local store (None until the first count).
         self._todo_count: int | None = None
         self.init_live()
+        self.init_knowledge()
+        self.init_phrases()
 
     def compose(self) -> ComposeResult:
         yield AgentBar(id="agent-bar")
@@ -130,14 +136,22 @@ class DeskScreen(LiveDeskMixin, Screen[None]):
             )
         self.query_one(ContactTimers).set_state_since(self._bar.since if profile else None)
         self.start_live()
+        self.start_knowledge()
+        self.start_phrases()
         self._show()
 
     def on_unmount(self) -> None:
         self.stop_live()
 
     def retranslate(self) -> None:
-        """Redraw labels in the current language (the log keeps its lines)."""
+        """Redraw labels in the current language (the log keeps its lines).
+
+        A desk not composed yet (it composes in the current language) or being
+        taken down is left alone: its widgets are not there to redraw (a
+        settings sync landing then failed the worker with ``NoMatches``)."""
         translate_bindings(self)
+        if not self.is_mounted or not self.query("#offer"):
+            return
         self.retranslate_live()
         self._show()
 
@@ -340,6 +354,8 @@ class DeskScreen(LiveDeskMixin, Screen[None]):
             self.action_announcements,
         )
         yield from self.live_palette_commands()
+        yield from self.knowledge_palette_commands()
+        yield from self.phrase_palette_commands()
         yield SystemCommand(t("cmd.records"), t("cmd.records.help", key=key_hint(self, "desk.records")),
                             self.action_records)
         yield SystemCommand(t("cmd.change_password"), t("cmd.change_password.help"), self.action_change_password)

@@ -18,7 +18,8 @@ depths in a worker while the desk is up, and turns keys into service calls
 * a wrap-up submitted while the backend is unreachable waits in the outbox:
   the live panels close, the agent is still shown in ACW (the backend
   decides), the ACW clock stops and the desk says what follows; a wrap-up
-  the backend then refuses brings the contact and its form back.
+  the backend then refuses brings the contact and its form back, one it
+  takes is said (a notice and an activity-log line, as an online one).
 
 Every key has an id (remappable) and a palette entry (F-keys do not reach
 every terminal). Keys that do not apply now are hidden from the footer.
@@ -169,6 +170,11 @@ class LiveDeskMixin:
         from csdesk.api.errors import ApiError
 
         try:
+            # Loaded now so that it is kept (local store) for a wrap-up while the backend is down.
+            await self.contacts.dispositions()
+        except ApiError:
+            pass  # the wrap-up form asks again
+        try:
             specs = await self.contacts.operations()
         except ApiError:
             return  # the checklist counts verification without levels meanwhile
@@ -197,9 +203,26 @@ class LiveDeskMixin:
         elif kind == "record":
             record = self.contacts.last_record
             if record is not None and record.contact_id == change.contact_id:
-                self._log(t("live.log_record", disposition=record.disposition))
+                self._log(t("live.log_record", disposition=self._disposition_text(record.disposition)))
+        elif kind == "delivered":
+            # A wrap-up queued offline reached the backend: said like an online one.
+            delivered = self.contacts.delivered_record
+            shown = self._disposition_text(delivered.disposition) if delivered is not None else ""
+            self.notify(t("live.wrap_up_delivered", disposition=shown), markup=False)  # type: ignore[arg-type]
+            self._log(t("live.log_record_delivered", disposition=shown))
+            self._apply_contact()
         else:
             self._apply_contact()
+
+    def _disposition_text(self, code: str) -> str:
+        """A disposition for the activity log: ``Category → label (code)`` in the
+        current language from the kept list, else the code."""
+        from csdesk.glyphs import glyph
+
+        labels = self.contacts.disposition_labels(code, current_language())
+        if labels is None:
+            return code
+        return f"{labels[0]} {glyph('→')} {labels[1]} ({code})"
 
     # -- the offer ----------------------------------------------------------------
 

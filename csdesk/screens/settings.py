@@ -45,8 +45,11 @@ if TYPE_CHECKING:
     from csdesk.app import CsdeskApp
 
 #: Binding ids that are not offered for remapping (Enter on the login form
-#: moves focus before the next typed key: it must stay Enter).
-NOT_REMAPPABLE = frozenset({"login.enter"})
+#: moves focus before the next typed key: it must stay Enter; the quick-phrase
+#: list's key is the phrase-key setting of its own, issue #5).
+NOT_REMAPPABLE = frozenset({"login.enter", "desk.phrases"})
+#: The binding the phrase-key setting gives its key to.
+PHRASE_BINDING_ID = "desk.phrases"
 
 #: Scope of the app's own bindings: they are active on every screen.
 APP_SCOPE = "app"
@@ -422,6 +425,10 @@ class SettingsScreen(Screen[None]):
         problem = self._refuse(key)
         if problem is not None:
             return problem
+        if binding_id is not None and scope in (APP_SCOPE, PHRASE_SCOPE) and key == self.app.desk_settings.phrase_key:
+            # The quick-phrase list has this key (a setting of its own, not in the catalogue).
+            return t("settings.key_taken", key=self._key_label(key), action=t(f"key.{PHRASE_BINDING_ID}"),
+                     id=PHRASE_BINDING_ID)
         clash = find_conflict(binding_id, scope, key, self.catalogue, keymap)
         if clash is None:
             return None

@@ -3,7 +3,8 @@
 :class:`WrapUpScreen` collects what leaves After-Contact Work: a disposition
 code from the backend's two-level list (category → code) with type-ahead
 (the filter matches codes and both languages' labels of codes and
-categories; up/down move through the matches, Enter picks), notes (at most
+categories; up/down move through the matches, Enter picks and moves the
+focus to the notes, so the note is typed right after Enter), notes (at most
 :data:`~csdesk.domain.contact_schemas.MAX_MESSAGE_CHARS`), the business
 types handled (a toggle list of the catalogue's operation codes, prefilled
 from the operations done in the contact), the procedure steps the desk saw
@@ -29,6 +30,12 @@ hint says that submitting saves the wrap-up in the outbox and that the
 agent stays in After-Contact Work until the backend has it. A language
 switch redraws every label, list and line in place; what was typed and
 picked stays.
+
+Offline, the disposition list and the business types come from the last
+successful load (kept in the local store by the service: they survive a
+restart too). When no list was ever loaded the form says so, and ctrl+r
+saves nothing: only a code shown in the list and under "Chosen" is sent or
+queued (a code picked earlier that the list does not show counts as none).
 """
 
 from __future__ import annotations
@@ -39,11 +46,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.widgets import Checkbox, OptionList, Select, SelectionList, Static, TextArea
 from textual.widgets.option_list import Option
 
@@ -118,23 +124,42 @@ def matching_codes(
 
 class CodeFilter(FormInput):
     """The type-ahead field of the disposition list: Up/Down move through the
-    matching codes (posted as :class:`CodeFilter.Move`), Enter picks."""
+    matching codes, Enter picks the highlighted one and moves on to Notes.
+
+    Both run at once, in the field's key handler (:class:`FormInput` runs
+    its bindings there): a message to the screen would be handled after the
+    keys already queued behind it (a fast typist, a burst over a slow link),
+    so "down, Enter" could pick the old code and the note typed right after
+    Enter went into the filter. Keys that were queued here before Enter
+    moved the focus are handed on to where the focus is now (the notes).
+    """
 
     BINDINGS = [
         Binding("up", "move(-1)", "wrapup.code_up", id="wrapup.code_up", show=False),
         Binding("down", "move(1)", "wrapup.code_down", id="wrapup.code_down", show=False),
     ]
 
-    class Move(Message):
-        """Move the highlight of the code list by ``delta`` rows."""
-
-        def __init__(self, delta: int) -> None:
-            super().__init__()
-            self.delta = delta
-
     def action_move(self, delta: int) -> None:
-        """Ask the screen to move the highlighted code."""
-        self.post_message(self.Move(delta))
+        """Move the highlighted code now."""
+        screen = self.screen
+        if isinstance(screen, WrapUpScreen):
+            screen.move_highlight(delta)
+
+    async def action_submit(self) -> None:
+        """Enter: pick the highlighted code now (the focus goes to the notes)."""
+        screen = self.screen
+        if isinstance(screen, WrapUpScreen):
+            screen.pick_highlighted()
+
+    async def _on_key(self, event: events.Key) -> None:
+        screen = self.screen
+        if isinstance(screen, WrapUpScreen) and screen.focused is not None and screen.focused is not self:
+            # Queued here before Enter moved the focus on: the key belongs to
+            # the field that has the focus now (a note typed right after Enter).
+            event.stop()
+            event.prevent_default()
+            self.app.post_message(events.Key(event.key, event.character))
+        # Otherwise FormInput's and Input's handlers run next (Textual follows the MRO).
 
 
 class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
@@ -179,6 +204,8 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
         self.online = online
         #: The operation catalogue (for the business types).
         self._specs: list[OperationSpec] = []
+        #: True once the first load answered (until then an empty list is "loading").
+        self._loaded = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -247,6 +274,8 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
         if self.showing and self.query("#hint"):
             self._draw_acw()
             self._draw_hint()
+            if online and self._loaded and not self.categories:
+                self.load(restore=False)  # no list while offline: read it now (the draft stays)
 
     def _retranslate(self) -> None:
         """Every label, list, line and hint in the current language; the code
@@ -333,22 +362,34 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
     # -- loading -----------------------------------------------------------------------
 
     @work(group="wrapup-load", exclusive=True)
-    async def load(self) -> None:
-        """Read the disposition list and the catalogue; then restore a draft."""
+    async def load(self, restore: bool = True) -> None:
+        """Read the disposition list and the catalogue (while the backend is
+        unreachable the service gives those of the last successful load, kept
+        in the local store); then restore a draft (``restore``). Without a
+        disposition list the form says so (and saves nothing)."""
         dispositions, catalogue = await asyncio.gather(
             self.service.dispositions(), self.service.operations(), return_exceptions=True
         )
-        if not self.showing:
+        if not self.showing or not self.query("#codes"):
             return
+        self._loaded = True
         if isinstance(dispositions, BaseException):
             failure = dispositions
-            self._say(lambda: describe_error(failure), "error")
+            self._say(lambda: t("wrapup.no_list") + " (" + describe_error(failure) + ")", "error")
         else:
             self.categories = list(dispositions)
-        self._specs = [] if isinstance(catalogue, BaseException) else list(catalogue)
-        self._fill_types(self._specs)
+            if not restore:
+                self._say("", "info")
+        if not isinstance(catalogue, BaseException) or not self._specs:
+            types = self.query_one("#types", SelectionList)
+            selected = None if restore else set(types.selected)
+            self._specs = [] if isinstance(catalogue, BaseException) else list(catalogue)
+            self._fill_types(self._specs, selected=selected, highlighted=None if restore else types.highlighted)
         self._draw_codes()
-        self._restore(_DRAFTS.get(self.contact_key))
+        if restore:
+            self._restore(_DRAFTS.get(self.contact_key))
+        else:
+            self._draw_chosen()
 
     def _fill_types(
         self, specs: list[OperationSpec], *, selected: set[str] | None = None, highlighted: int | None = None,
@@ -382,6 +423,8 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
                 options.append(Option(label, id=entry.get("code", "")))
         if self.categories and not options:
             options.append(Option(Text(t("wrapup.no_match"), style="dim"), disabled=True))
+        elif not self.categories and self._loaded:
+            options.append(Option(Text(t("wrapup.no_list"), style="dim"), disabled=True))
         codes.set_options(options)
         ids = [option.id for option in options]
         if self.disposition in ids:
@@ -396,25 +439,24 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
         event.stop()
         self._draw_codes()
 
-    def on_code_filter_move(self, event: CodeFilter.Move) -> None:
-        """Up/down in the filter move through the matching codes."""
-        event.stop()
+    def move_highlight(self, delta: int) -> None:
+        """Up/down in the filter move through the matching codes (``delta`` < 0: up)."""
         codes = self.query_one("#codes", OptionList)
-        if event.delta < 0:
+        if delta < 0:
             codes.action_cursor_up()
         else:
             codes.action_cursor_down()
 
-    def on_input_submitted(self, event: FormInput.Submitted) -> None:
-        """Enter in the filter picks the highlighted code."""
-        event.stop()
+    def pick_highlighted(self) -> None:
+        """Enter in the filter: pick the highlighted code (and go on to the notes),
+        or say that a code must be picked (none in the list: that there is no list)."""
         codes = self.query_one("#codes", OptionList)
         if codes.highlighted is not None:
             option = codes.get_option_at_index(codes.highlighted)
             if not option.disabled and option.id:
                 self.pick(option.id)
                 return
-        self._say(lambda: t("wrapup.need_code"), "bad")
+        self._say(lambda: t("wrapup.no_list") if not self.categories else t("wrapup.need_code"), "bad")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option_list.id != "codes":
@@ -424,21 +466,31 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
             self.pick(event.option.id)
 
     def pick(self, code: str) -> None:
-        """Choose disposition ``code`` and go on to the notes."""
+        """Choose disposition ``code`` and go on to the notes (the focus moves
+        at once, so the next key typed lands in the notes)."""
         self.disposition = code
         self._draw_chosen()
         self._say("", "info")
-        self.query_one("#notes", TextArea).focus()
+        self.set_focus(self.query_one("#notes", TextArea))
+
+    def _chosen_entry(self) -> tuple[DispositionCategory, dict[str, str]] | None:
+        """The category and entry of the code picked, when the list shows it
+        (a code kept from before that the list does not have counts as none)."""
+        for category in self.categories:
+            for entry in category.codes:
+                if self.disposition is not None and entry.get("code") == self.disposition:
+                    return category, entry
+        return None
 
     def _draw_chosen(self) -> None:
         text = Text(t("wrapup.chosen") + " ", style="bold")
         lang = current_language()
-        for category in self.categories:
-            for entry in category.codes:
-                if entry.get("code") == self.disposition:
-                    text.append(f"{localized(category.label, lang)} {glyph('→')} {localized(entry, lang)}")
-                    text.append(f"  {clean_text(self.disposition, keep_newlines=False)}", style="dim")
-        if self.disposition is None:
+        found = self._chosen_entry()
+        if found is not None:
+            category, entry = found
+            text.append(f"{localized(category.label, lang)} {glyph('→')} {localized(entry, lang)}")
+            text.append(f"  {clean_text(self.disposition or '', keep_newlines=False)}", style="dim")
+        else:
             text.append(t("wrapup.none_chosen"), style="dim")
         self.query_one("#chosen", Static).update(text)
 
@@ -479,9 +531,12 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
         self._draw_chosen()
 
     def request(self) -> WrapUpRequest | None:
-        """The request the form makes now, or None (and a message) without a disposition."""
-        if not self.disposition:
-            self._say(lambda: t("wrapup.need_code"), "bad")
+        """The request the form makes now, or None (and a message) without a
+        disposition the agent can see: picked from the list shown, and shown
+        under "Chosen". Without a list (never loaded, backend unreachable)
+        nothing is saved: a code the agent cannot see is never sent or queued."""
+        if not self.disposition or self._chosen_entry() is None:
+            self._say(lambda: t("wrapup.no_list") if not self.categories else t("wrapup.need_code"), "bad")
             self.query_one("#filter", FormInput).focus()
             return None
         draft = self._draft()

@@ -23,6 +23,9 @@ from csdesk.server.models import Change
 COLLECTIONS = frozenset(
     {"announcements", "settings", "work_orders", "callbacks", "session_records", "knowledge"}
 )
+#: Quick phrases (issue #5): ``team_phrases`` rows concern every agent,
+#: ``my_phrases`` rows name the agent who owns the phrase.
+COLLECTIONS = COLLECTIONS | {"team_phrases", "my_phrases"}
 
 
 def record_change(

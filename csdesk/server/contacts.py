@@ -76,6 +76,7 @@ from csdesk.server.models import (
     TranscriptEntry,
 )
 from csdesk.server.problems import ProblemError
+from csdesk.server.texts import transferred_to
 
 #: Languages of the greeting script and the system lines.
 LANGUAGES = ("zh-CN", "en")
@@ -659,7 +660,7 @@ def transfer_contact(
             errors=[{"field": "body.queue", "message": "an other configured phone queue"}],
         )
     new_id = uuid.uuid4().hex
-    add_line(session, contact, f"转接至 {queue} · Transferred to {queue}", at=now)
+    add_line(session, contact, transferred_to(queue), at=now)
     successor = Contact(
         id=new_id,
         channel=contact.channel,
@@ -778,6 +779,19 @@ def session_record_docs(session: Session, agent_id: str, ids: list[str]) -> dict
     }
 
 
+def acw_end(submitted_at: datetime | None, acw_start: datetime, now: datetime) -> datetime:
+    """Where a wrap-up's ACW time ends: ``now`` (its arrival), or the desk's
+    ``submitted_at`` (a wrap-up queued while the backend was unreachable)
+    clamped to [``acw_start``, ``now``]: an outage does not inflate the
+    record's ACW, and a client clock is never trusted beyond that range.
+    A ``submitted_at`` without a time zone is taken as UTC."""
+    if submitted_at is None:
+        return now
+    if submitted_at.tzinfo is None:
+        submitted_at = submitted_at.replace(tzinfo=UTC)
+    return min(max(submitted_at, acw_start), now)
+
+
 def wrap_up(
     session: Session, agent_id: str, contact_id: str, body: WrapUpRequest, now: datetime | None = None
 ) -> SessionRecordView:
@@ -830,7 +844,7 @@ def wrap_up(
         ring_seconds=_seconds(contact.offered_at, contact.accepted_at),
         talk_seconds=round(max(0.0, _seconds(contact.accepted_at, ended) - contact.hold_seconds), 3),
         hold_seconds=round(contact.hold_seconds, 3),
-        acw_seconds=_seconds(ended, now),
+        acw_seconds=_seconds(ended, acw_end(body.submitted_at, ended, now)),
         verification_level=int(verification_level(_methods(contact))),
         operations=[op.model_dump(mode="json") for op in ops],
         disposition=body.disposition,

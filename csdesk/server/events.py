@@ -47,6 +47,8 @@ EVENT_TYPES = EVENT_TYPES | {"disclosure"}
 #: Issue #4 live session (``csdesk.server.contacts``, ``csdesk.server.routing``):
 #: ``offer``, ``contact``, ``transcript``, ``acw_overdue``.
 EVENT_TYPES = EVENT_TYPES | {"offer", "contact", "transcript", "acw_overdue"}
+#: Issue #5: ``phrase`` (one of the agent's personal quick phrases changed: pull ``my_phrases``).
+EVENT_TYPES = EVENT_TYPES | {"phrase"}
 
 #: Events read from the database per query while replaying.
 REPLAY_BATCH = 200

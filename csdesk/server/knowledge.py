@@ -43,7 +43,8 @@ from csdesk.domain.text import clean_text
 from csdesk.server.changes import record_change
 from csdesk.server.context import ServerContext
 from csdesk.server.db import utcnow
-from csdesk.server.models import KnowledgeArticle, Meta
+from csdesk.server.models import KnowledgeArticle
+from csdesk.server.seed_once import seed_once
 
 #: The sync collection (``GET /api/v1/sync/knowledge``).
 KNOWLEDGE: Final = KNOWLEDGE_COLLECTION
@@ -463,23 +464,17 @@ def seed_knowledge(ctx: ServerContext, folder: Path = DEMO_KNOWLEDGE_DIR) -> int
     ids that already exist are left alone. Each new article gets its change
     row, in file order. Raises ``ValueError`` for broken demo files.
     """
-    with ctx.db.read() as session:
-        if session.get(Meta, _SEEDED_KEY) is not None:
-            return 0
-    articles = load_demo_articles(folder)
-    now = utcnow()
-    added = 0
-    with ctx.db.write() as session:
-        if session.get(Meta, _SEEDED_KEY) is not None:
-            return 0
+    def add(session: Session, articles: tuple[tuple[str, str, ArticleFields], ...], now: datetime) -> int:
         existing = set(session.scalars(select(KnowledgeArticle.id)))
+        added = 0
         for ident, file_name, content in articles:
             if ident in existing:
                 continue
             _add(session, ident, content, KnowledgeStatus.PUBLISHED, f"seed:{file_name}", now)
             added += 1
-        session.add(Meta(key=_SEEDED_KEY, value=now.isoformat()))
-    return added
+        return added
+
+    return seed_once(ctx, _SEEDED_KEY, lambda: load_demo_articles(folder), add)
 
 
 __all__ = [

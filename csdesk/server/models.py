@@ -610,3 +610,48 @@ class KnowledgeArticle(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     source: Mapped[str] = mapped_column(String(255), default="")
+
+
+class TeamPhrase(Base):
+    """A team quick phrase (issue #5, guide §3.4), the same for every agent; wire
+    shape ``csdesk.domain.phrase_schemas.PhraseDoc`` (scope ``team``).
+
+    Seeded from ``csdesk/server/data/phrases.toml`` (``csdesk.server.phrases``).
+    ``code`` is lower-case and unique; text is cleaned and within the limits of
+    ``csdesk.domain.phrases``; ``version`` starts at 1.
+    """
+
+    __tablename__ = "team_phrases"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    title: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(32), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime]
+
+
+class PersonalPhrase(Base):
+    """An agent's own quick phrase (issue #5, guide §1.3/§3.4); wire shape
+    ``PhraseDoc`` (scope ``personal``).
+
+    Keyed by (agent, id): the desk makes the id (``p-<32 hex>``), so it can
+    create a phrase offline. A deletion keeps the row as a tombstone
+    (``deleted``, version + 1), so a stale edit of a deleted phrase is a
+    version conflict, not a silent re-creation. ``code`` is unique among the
+    agent's live phrases (checked in ``csdesk.server.phrases``).
+    """
+
+    __tablename__ = "personal_phrases"
+    __table_args__ = (Index("ix_personal_phrases_agent_code", "agent_id", "code"),)
+
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.employee_id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    code: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(32), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime]

@@ -16,7 +16,9 @@ Rules, applied by :meth:`RoutingEngine.run_once` in one write transaction:
    queues (lowest ``queue_rank`` over all queues: put-back contacts first,
    then the longest waiting) is offered to the *longest-idle* Ready agent —
    the one Ready for longest (``Agent.state_since`` while Ready is its
-   ready-since time; ties by employee ID). The contact becomes ``offered``,
+   ready-since time; ties by employee ID) — except that a transferred
+   contact is never offered to the agent who transferred it (it waits for
+   another agent; see :meth:`RoutingEngine._agent_for`). The contact becomes ``offered``,
    the agent Offered (``state`` event) and the agent gets an ``offer``
    event with an :class:`OfferView`.
 3. *ACW overdue*: a contact in wrap-up past its ``acw_deadline`` sends one
@@ -42,6 +44,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -159,22 +162,26 @@ class RoutingEngine:
         queues = [name for name, _channel in self.ctx.settings.queues]
         made = 0
         while True:
-            agent = session.scalar(
+            ready = session.scalars(
                 select(Agent)
                 .where(Agent.state == AgentState.READY.value)
                 .order_by(Agent.state_since, Agent.employee_id)
-                .limit(1)
-            )
-            if agent is None:
+            ).all()
+            if not ready:
                 return made
-            contact = session.scalar(
+            waiting = session.scalars(
                 select(Contact)
                 .where(Contact.status == ContactStatus.QUEUED.value, Contact.queue.in_(queues))
                 .order_by(Contact.queue_rank, Contact.queued_at)
-                .limit(1)
+            ).all()
+            pair = next(
+                ((contact, agent) for contact in waiting
+                 if (agent := self._agent_for(session, contact, ready)) is not None),
+                None,
             )
-            if contact is None:
+            if pair is None:
                 return made
+            contact, agent = pair
             contact.status = ContactStatus.OFFERED.value
             contact.agent_id = agent.employee_id
             contact.offered_at = now
@@ -188,6 +195,22 @@ class RoutingEngine:
             )
             session.flush()
             made += 1
+
+    @staticmethod
+    def _agent_for(session: Session, contact: Contact, ready: Sequence[Agent]) -> Agent | None:
+        """The longest-idle agent of ``ready`` who may be offered ``contact``, or None.
+
+        A transferred contact is never offered to the agent who transferred it
+        (the agent of its ``transferred_from`` contact): the transfer said this
+        customer needs another line, so ringing the same agent again would undo
+        it and bounce the customer back (the agent, just Ready after the
+        transfer's wrap-up, is often the longest idle). It waits for another
+        agent; contacts behind it may meanwhile go to that agent.
+        """
+        excluded = None
+        if contact.transferred_from is not None:
+            excluded = session.scalar(select(Contact.agent_id).where(Contact.id == contact.transferred_from))
+        return next((agent for agent in ready if agent.employee_id != excluded), None)
 
     def _acw_overdue(self, session: Session, now: datetime) -> None:
         overdue = session.scalars(

@@ -28,6 +28,7 @@ from csdesk.server.db import utcnow
 from csdesk.server.knowledge import seed_knowledge
 from csdesk.server.models import Agent, Announcement, Meta
 from csdesk.server.passwords import set_password
+from csdesk.server.phrases import seed_team_phrases
 
 
 class DemoAgent(TypedDict):
@@ -158,7 +159,8 @@ def seed_if_new(ctx: ServerContext) -> bool:
 
     The demo knowledge base (``csdesk.server.knowledge.seed_knowledge``,
     issue #5) is seeded first, once per database too, also into a database
-    seeded by a csdesk that had none.
+    seeded by a csdesk that had none; so are the team quick phrases
+    (``csdesk.server.phrases.seed_team_phrases``).
 
     Returns ``True`` when it seeded, ``False`` when the database was seeded
     before (the ``meta`` table remembers it, so deleting demo data later does
@@ -167,6 +169,7 @@ def seed_if_new(ctx: ServerContext) -> bool:
     (before :data:`DEMO_FIRST_SIGN_IN`) gets that account added once.
     """
     seed_knowledge(ctx)  # issue #5: the demo knowledge base, once per database
+    seed_team_phrases(ctx)  # issue #5: the team quick phrases, once per database
     with ctx.db.read() as session:
         seeded = session.get(Meta, _SEEDED_KEY) is not None
         first_sign_in = session.get(Meta, _FIRST_SIGN_IN_KEY) is not None

@@ -16,6 +16,7 @@ from csdesk.server.contacts import SESSION_RECORDS, session_record_docs
 from csdesk.server.context import ServerContext
 from csdesk.server.knowledge import KNOWLEDGE, KNOWLEDGE_LIMIT, knowledge_docs
 from csdesk.server.models import Change, SessionRecord
+from csdesk.server.phrases import MY_PHRASES, TEAM_PHRASES, personal_phrase_docs, team_phrase_docs
 from csdesk.server.problems import ProblemError
 from csdesk.server.work_items import CALLBACKS, WORK_ORDERS, callback_docs, work_order_docs
 
@@ -95,12 +96,16 @@ def sync_page(session: Session, collection: str, agent_id: str, since: int, limi
                 items.append(records[item_id])
             else:
                 deleted.append(item_id)
-    elif collection in ("announcements", WORK_ORDERS, CALLBACKS, KNOWLEDGE):
+    elif collection in ("announcements", WORK_ORDERS, CALLBACKS, KNOWLEDGE, TEAM_PHRASES, MY_PHRASES):
         makers: dict[str, Callable[[Session, str, list[str]], Mapping[str, BaseModel]]] = {
             "announcements": announcement_docs,
             WORK_ORDERS: work_order_docs,
             CALLBACKS: callback_docs,
             KNOWLEDGE: knowledge_docs,
+            # issue #5 quick phrases (csdesk.domain.phrase_schemas.PhraseDoc): team ones for
+            # every agent; the agent's own live ones (a deleted one is reported deleted)
+            TEAM_PHRASES: team_phrase_docs,
+            MY_PHRASES: personal_phrase_docs,
         }
         docs = makers[collection](session, agent_id, batch.changed)
         for item_id in batch.changed:

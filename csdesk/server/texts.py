@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from csdesk.domain.queues import queue_name
+
 #: Between the Chinese and the English half of a bilingual line.
 SEPARATOR = " · "
 
@@ -51,3 +53,15 @@ def amount(cents: int) -> str:
 def yuan(cents: int, language: str) -> str:
     """An amount of fen: ``zh-CN`` ``1,234.50 元``, otherwise ``CNY 1,234.50``."""
     return f"{amount(cents)} 元" if language == "zh-CN" else f"CNY {amount(cents)}"
+
+
+def queue_text(queue: str) -> Text:
+    """A queue's display name in both languages (``csdesk.domain.queues``): a
+    queue without one is named by its id in both."""
+    return Text(queue_name(queue, "zh-CN") or queue, queue_name(queue, "en") or queue)
+
+
+def transferred_to(queue: str) -> str:
+    """The system line of a transfer: ``转接至 信用卡热线 · Transferred to Cards phone line``."""
+    name = queue_text(queue)
+    return bilingual(f"转接至 {name.zh}", f"Transferred to {name.en}")

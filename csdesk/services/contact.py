@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from csdesk.api.client import ApiClient, new_idempotency_key
 from csdesk.api.errors import ApiError, BadResponseError, OfflineError, ProblemError
@@ -36,17 +36,67 @@ from csdesk.domain.agent_state import AgentState
 from csdesk.domain.contacts import ContactStatus, VerificationMethod
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 #: Seconds between ``GET /queues`` polls while signed in (there is no queue event).
 QUEUE_POLL_SECONDS = 3.0
 
 #: Change kinds given to listeners (:attr:`ContactChange.kind`).
+#: ``delivered``: a wrap-up queued in the outbox reached the backend
+#: (:attr:`ContactService.delivered_record`).
 CHANGE_KINDS = frozenset(
-    {"offer", "contact", "transcript", "queues", "acw_overdue", "verification", "disclosure", "record"}
+    {"offer", "contact", "transcript", "queues", "acw_overdue", "verification", "disclosure", "record",
+     "delivered"}
 )
 
 #: Statuses in which a contact is still the agent's live work.
 _LIVE = frozenset({ContactStatus.OFFERED, ContactStatus.ACTIVE, ContactStatus.WRAP_UP})
+
+
+#: Catalogue names in :class:`CatalogueCache`.
+DISPOSITIONS = "dispositions"
+OPERATIONS = "operations"
+
+
+class CatalogueCache:
+    """The catalogues of the last successful load (``dispositions``: the
+    wrap-up list, categories → codes with their labels in both languages;
+    ``operations``: the business-operation catalogue, the business types'
+    names), as JSON-able lists, for use while the backend is unreachable.
+
+    This base keeps them in memory for the process; a subclass may also keep
+    them on disk (``csdesk.services.catalogues.StoreCatalogues``: the local
+    store, so they survive a restart). Neither method raises.
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[str, list[Any]] = {}
+
+    async def load(self, name: str) -> list[Any] | None:
+        """Catalogue ``name`` as last saved, or None when none was."""
+        return self._kept.get(name)
+
+    async def save(self, name: str, items: list[Any]) -> None:
+        """Keep ``items`` as catalogue ``name``."""
+        self._kept[name] = items
+
+    def peek(self, name: str) -> list[Any] | None:
+        """Catalogue ``name`` as kept in memory now (no disk read), or None."""
+        return self._kept.get(name)
+
+    def forget(self, name: str) -> None:
+        """Drop what is kept in memory of catalogue ``name``."""
+        self._kept.pop(name, None)
+
+
+def _parse_list(items: list[Any] | None, model: type[M]) -> list[M] | None:
+    """``items`` read as ``model`` instances; None when absent or unreadable."""
+    if not isinstance(items, list):
+        return None
+    try:
+        return [model.model_validate(item) for item in items]
+    except ValidationError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -108,6 +158,12 @@ class ContactService:
         self.disclosures: dict[str, cs.DisclosureResult] = {}
         self.last_record: cs.SessionRecordView | None = None
         self.queued_wrap_up: QueuedWrapUp | None = None
+        #: The record of the last wrap-up delivered from the outbox (:meth:`wrap_up_delivered`).
+        self.delivered_record: cs.SessionRecordView | None = None
+        #: Where the catalogues (dispositions, operations) of the last
+        #: successful load are kept for use while the backend is unreachable
+        #: (in memory by default; the session gives one on the local store).
+        self.catalogues: CatalogueCache = CatalogueCache()
         self._lines: dict[str, dict[int, cs.TranscriptLine]] = {}
         self._listeners: list[Listener] = []
         #: Logical action → (contact id, idempotency key) while its outcome is unknown.
@@ -516,7 +572,10 @@ class ContactService:
         here. Until the backend closes it, events and resyncs that still show
         it in wrap-up are ignored; :attr:`queued_wrap_up` says what waits (the
         ACW time used up to ``server_now``, the server's time of the submit;
-        default: the local clock). Raises ``RuntimeError`` without a contact.
+        default: the local clock). The body carries ``submitted_at`` =
+        ``server_now`` (unless the request has one), so the backend counts the
+        ACW time up to the submit, not up to the item's late arrival.
+        Raises ``RuntimeError`` without a contact.
         """
         contact = self._require_contact()
         contact_id = contact.id
@@ -524,6 +583,9 @@ class ContactService:
         name = self._action_name(("wrap-up", contact_id, body))
         key = self._keys.get(name, (contact_id, new_idempotency_key()))[1]
         now = server_now or datetime.now(timezone.utc)
+        if request.submitted_at is None:
+            # Not part of the key's request (the backend leaves it out of the fingerprint).
+            body["submitted_at"] = now.astimezone(timezone.utc).isoformat()
         used = max(0.0, (now - contact.ended_at).total_seconds()) if contact.ended_at is not None else None
         self.queued_wrap_up = QueuedWrapUp(contact_id, used, request.not_ready_reason or "ready")
         self._queued_wrap_ups.add(contact_id)
@@ -541,6 +603,21 @@ class ContactService:
         self._wrap_up_settled(view.id)
         return False
 
+    def wrap_up_delivered(self, contact_id: str, answer: Any) -> cs.SessionRecordView | None:
+        """The wrap-up of ``contact_id`` queued in the outbox reached the backend
+        (``answer``: its JSON answer, a session record): keep the record in
+        :attr:`delivered_record` (None when the answer is not one), stop
+        waiting for it (as :meth:`_wrap_up_settled`), and tell listeners
+        ``delivered``. Works for an item queued before a restart too."""
+        try:
+            record: cs.SessionRecordView | None = cs.SessionRecordView.model_validate(answer)
+        except ValidationError:
+            record = None
+        self.delivered_record = record
+        self._wrap_up_settled(contact_id)
+        self._notify("delivered", contact_id)
+        return record
+
     def wrap_up_refused(self, contact_id: str) -> None:
         """The backend refused the queued wrap-up of ``contact_id`` (its outbox item
         failed for good): stop ignoring the contact, so the next :meth:`resync`
@@ -557,8 +634,37 @@ class ContactService:
             self._notify("contact", contact_id)
 
     async def dispositions(self) -> list[cs.DispositionCategory]:
-        """The two-level wrap-up list (``GET /dispositions``). Raises ``ApiError``."""
-        return await self.api.dispositions()
+        """The two-level wrap-up list (``GET /dispositions``), kept in
+        :attr:`catalogues`; while the backend cannot answer, the list of the
+        last successful load. Raises ``ApiError`` when there is none."""
+        return await self._catalogue(DISPOSITIONS, self.api.dispositions, cs.DispositionCategory)
+
+    def disposition_labels(self, code: str, language: str) -> tuple[str, str] | None:
+        """(category label, code label) of disposition ``code`` in ``language``
+        (``zh-CN``/``en``) from the list kept in memory (as sent: clean them
+        before display); None when the list is not loaded or lacks the code."""
+        for category in _parse_list(self.catalogues.peek(DISPOSITIONS), cs.DispositionCategory) or []:
+            for entry in category.codes:
+                if entry.get("code") == code:
+                    head = category.label.get(language) or category.label.get("en") or category.code
+                    return head, entry.get(language) or entry.get("en") or code
+        return None
+
+    async def _catalogue(
+        self, name: str, fetch: Callable[[], Awaitable[list[M]]], model: type[M]
+    ) -> list[M]:
+        """``fetch()`` and keep the answer as catalogue ``name``; on an
+        ``ApiError`` the kept copy (its error raised when there is none, or
+        the copy no longer reads as ``model``)."""
+        try:
+            items = await fetch()
+        except ApiError:
+            kept = _parse_list(await self.catalogues.load(name), model)
+            if kept is None:
+                raise
+            return kept
+        await self.catalogues.save(name, [item.model_dump(mode="json") for item in items])
+        return items
 
     # -- verification and operations --------------------------------------------
 
@@ -588,8 +694,10 @@ class ContactService:
         return result
 
     async def operations(self) -> list[cs.OperationSpec]:
-        """The business-operation catalogue. Raises ``ApiError``."""
-        return await self.api.operations()
+        """The business-operation catalogue (``GET /operations``), kept in
+        :attr:`catalogues` like :meth:`dispositions`; while the backend cannot
+        answer, the last one loaded. Raises ``ApiError`` when there is none."""
+        return await self._catalogue(OPERATIONS, self.api.operations, cs.OperationSpec)
 
     async def products(self) -> list[cs.WealthProduct]:
         """Wealth products on sale. Raises ``ApiError``."""

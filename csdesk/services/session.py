@@ -55,6 +55,8 @@ is_unread = schemas.is_unread
 
 #: Event types that mean "pull this collection" (work items, issue #3 to-dos).
 _PULL_ON_EVENT = {"work_order": "work_orders", "callback": "callbacks"}
+#: Issue #5: one of the agent's personal quick phrases changed (maybe on another desk).
+_PULL_ON_EVENT["phrase"] = "my_phrases"
 
 
 class DeskSession:
@@ -175,8 +177,20 @@ class DeskSession:
             on_status=self._sync_status,
             on_change=self._collection_changed,
             on_back_online=self._kick_follower,
+            on_sent=self._outbox_sent,
         )
+        # The wrap-up form's catalogues survive an outage and a restart (store collection).
+        from csdesk.services.catalogues import StoreCatalogues
+
+        self.contact.catalogues = StoreCatalogues(self.sync)
         return self.store
+
+    def _outbox_sent(self, item: Any, answer: Any) -> None:
+        """An outbox item reached the backend: a queued wrap-up is said on the desk
+        (the contact service hears its record)."""
+        if item.kind == WRAP_UP_KIND:
+            contact_id = item.path.removeprefix("/contacts/").removesuffix("/wrap-up")
+            self.contact.wrap_up_delivered(contact_id, answer)
 
     def _open_and_check(self) -> LocalStore:
         """Open the store and read every collection file now, so a corrupt one
@@ -569,13 +583,15 @@ class DeskSession:
         Raises ``ProblemError`` (refused: unknown code, not in wrap-up),
         ``RuntimeError`` without a contact, ``OSError`` if the outbox write fails.
         """
+        # The submit by the server's clock (before the call, which may take a timeout to fail):
+        # a queued wrap-up carries it as ``submitted_at`` (its ACW time ends there).
+        server_now = datetime.now(timezone.utc) + timedelta(seconds=self.clock_skew)
         try:
             record = await self.contact.wrap_up(request)
         except OfflineError as exc:
             if self.sync is None:
                 raise
             await self.sync.set_online(False, str(exc))
-            server_now = datetime.now(timezone.utc) + timedelta(seconds=self.clock_skew)
             contact_id, key, body = self.contact.wrap_up_queued(request, server_now=server_now)
             await self.sync.enqueue(WRAP_UP_KIND, "POST", f"/contacts/{contact_id}/wrap-up", body, key=key)
             return None

@@ -20,6 +20,7 @@ from typing import Any
 
 from csdesk.api.client import ApiClient
 from csdesk.api.errors import ApiError, OfflineError, ProblemError
+from csdesk.domain.phrases import MY_PHRASES, PHRASE_KINDS, TEAM_PHRASES, phrase_id_from_path
 from csdesk.store.local import LocalStore
 from csdesk.store.outbox import Outbox, OutboxItem
 
@@ -31,6 +32,9 @@ ACK_KIND = "announcement.ack"
 #: ``knowledge``: published knowledge articles (issue #5, guide §2.2/§3.1), readable offline.
 PULLED_COLLECTIONS: tuple[str, ...] = (
     "announcements", "settings", "work_orders", "callbacks", "session_records", "knowledge",
+    # issue #5 quick phrases (csdesk.domain.phrases): the team's, and the agent's own
+    # (edited here offline-first through the outbox, kinds PHRASE_KINDS)
+    TEAM_PHRASES, MY_PHRASES,
 )
 #: Outbox kind of a wrap-up that could not reach the backend (guide §2.3).
 WRAP_UP_KIND = "contact.wrap_up"
@@ -40,6 +44,8 @@ RECORDS_COLLECTION = "session_records"
 KNOWLEDGE_COLLECTION = "knowledge"
 #: Outbox kinds whose delivery creates a document of a pulled collection.
 PULL_AFTER_PUSH: dict[str, str] = {WRAP_UP_KIND: RECORDS_COLLECTION}
+#: A personal phrase saved or deleted: the server's copy (its version) comes back by a pull.
+PULL_AFTER_PUSH.update({kind: MY_PHRASES for kind in PHRASE_KINDS})
 #: Local collection of acknowledgements made here (kept until the server shows them).
 LOCAL_ACKS = "acks"
 SETTINGS_COLLECTION = "settings"
@@ -60,7 +66,9 @@ class SyncService:
     """Pushes the outbox and pulls collections for one signed-in agent.
 
     ``on_status(SyncStatus)`` is called (in the event loop) whenever the status
-    changes; ``on_back_online()`` when a push succeeds after a failure.
+    changes; ``on_back_online()`` when a push succeeds after a failure;
+    ``on_sent(item, answer)`` after an item was delivered and taken out of
+    the outbox (``answer``: the backend's JSON answer, None without a body).
     ``clock()`` returns epoch seconds.
     """
 
@@ -72,6 +80,7 @@ class SyncService:
         on_status: Callable[[SyncStatus], None] | None = None,
         on_change: Callable[[str], None] | None = None,
         on_back_online: Callable[[], None] | None = None,
+        on_sent: Callable[[OutboxItem, Any], None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.api = api
@@ -80,6 +89,7 @@ class SyncService:
         self.on_status = on_status
         self.on_change = on_change
         self.on_back_online = on_back_online
+        self.on_sent = on_sent
         self.clock = clock
         self._lock = threading.Lock()
         self._wake = asyncio.Event()
@@ -155,6 +165,13 @@ class SyncService:
         except ProblemError as exc:
             if exc.code == "version-conflict" and item.kind == "settings.update":
                 await self._rebase_settings(item)
+            elif exc.code == "version-conflict" and item.kind in PHRASE_KINDS and self._can_rebase_phrase(item, exc):
+                # Issue #5: the agent's own phrase changed elsewhere (another desk of
+                # theirs). Nothing was applied; this desk's queued change is the
+                # agent's latest: it goes again, in its place, on the stored version.
+                current = exc.problem.current_version
+                body = {**item.body, "base_version": current}
+                await self.io(self.outbox.rebase, item.key, body, now=self.clock())
             elif exc.code == "not-found" and item.kind == ACK_KIND:
                 # The announcement was withdrawn: there is nothing left to
                 # acknowledge, so the item is settled, not kept as refused.
@@ -171,6 +188,8 @@ class SyncService:
             return False
         else:
             await self.io(self._settle, item, result)
+            if self.on_sent:
+                self.on_sent(item, result)
             if item.kind in PULL_AFTER_PUSH:
                 try:  # the server made a record of it: fetch the local copy now
                     await self.pull(PULL_AFTER_PUSH[item.kind])
@@ -216,6 +235,18 @@ class SyncService:
         """True when an item of ``kind`` is queued (pending or failed). Blocking."""
         return any(item.kind == kind for item in self.outbox.items())
 
+    def queued_phrase_ids(self) -> set[str]:
+        """Ids of personal phrases with a change in the outbox (pending or failed). Blocking."""
+        ids = (phrase_id_from_path(item.path) for item in self.outbox.items() if item.kind in PHRASE_KINDS)
+        return {ident for ident in ids if ident}
+
+    @staticmethod
+    def _can_rebase_phrase(item: OutboxItem, exc: ProblemError) -> bool:
+        """A phrase change refused as stale can go again on the stored version the
+        problem names (a problem without one, or naming the version sent, cannot)."""
+        current = exc.problem.current_version
+        return current is not None and current >= 0 and current != item.body.get("base_version")
+
     async def run_push(self) -> None:
         """Push the outbox forever: send what is due, sleep until the next due time."""
         while True:
@@ -257,6 +288,12 @@ class SyncService:
         if collection == SETTINGS_COLLECTION and self.has_pending("settings.update"):
             # A local edit is on its way; the push result brings the new version.
             upserts.pop(SETTINGS_ID, None)
+        if collection == MY_PHRASES:
+            # Issue #5: a phrase with a change still queued here keeps its local copy
+            # (the push's own change row brings the server's copy afterwards).
+            held = self.queued_phrase_ids()
+            upserts = {ident: doc for ident, doc in upserts.items() if ident not in held}
+            deleted = [ident for ident in deleted if ident not in held]
         self.store.apply_changes(collection, upserts, deleted)
         self.store.set_meta(f"cursor:{collection}", cursor)
 

@@ -305,6 +305,24 @@ class Outbox:
             item, status="pending", attempts=0, next_attempt_at=0.0 if now is None else float(now)
         )
 
+    def rebase(self, key: str, body: dict[str, Any], *, now: float) -> OutboxItem:
+        """Give a pending item a new ``body`` in place, due at ``now`` (epoch s), ``attempts`` 0.
+
+        For a mutation the server refused without applying it (a 409 version
+        conflict; the server stores answers only for 2xx): the item keeps its
+        ``seq`` (its FIFO place) and its ``key``, which the server has no
+        answer for, so the key may carry the new body. Raises ``KeyError``
+        for an unknown key, ``TypeError``/``ValueError`` for a body that is
+        not a JSON-able dict (nothing changes).
+        """
+        if not isinstance(body, dict):
+            raise TypeError(f"body must be a dict, got {type(body).__name__}")
+        json.dumps(body, ensure_ascii=False, allow_nan=False)
+        item = self._require(key)
+        return self._replace(
+            item, body=copy.deepcopy(body), attempts=0, next_attempt_at=float(now), status="pending"
+        )
+
     # -- internals -------------------------------------------------------------------
 
     def _table(self) -> StoreTable:

@@ -35,9 +35,22 @@ new-line key works as always.
 
 The clear key is named in the hint once the text is long (or whenever the
 whole hint fits the line).
+
+Quick phrases (issue #5, guide §3.4): ``/code`` then Tab puts the phrase
+with that code in place of ``/code`` (:attr:`Composer.expander`, set by the
+desk, gives its text with the known placeholders filled; an unknown code is
+said and changes nothing). Placeholders left in the text (``{?label}`` to
+type, a known one without a value, an unknown one) are highlighted; Tab and
+shift+Tab select the next / previous one, so typing replaces it (without
+placeholders Tab moves the focus as before). Enter is refused while any is
+left: the notice names them, the first is selected, and
+:class:`Composer.Blocked` goes up. A phrase picked in the F6 list goes in at
+the cursor through :meth:`Composer.insert_phrase`, the same way.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -48,12 +61,14 @@ from textual.message import Message
 from textual.message_pump import MessagePumpClosed
 from textual.widget import Widget
 from textual.widgets import Static, TextArea
-from textual.widgets.text_area import EditResult, Location
+from textual.widgets.text_area import EditResult, Location, Selection
 
+from csdesk.domain.phrases import Placeholder, parse_shortcut, placeholders_left, tokens_of
 from csdesk.domain.text import clean_text
 from csdesk.i18n import t
 from csdesk.themes import status_style
 from csdesk.widgets.bindings import current_keys, key_hint, translate_bindings
+from csdesk.widgets.placeholders import PlaceholderHighlight
 
 #: The count shows once the text is this close to the cap (characters).
 COUNT_MARGIN = 400
@@ -90,8 +105,9 @@ def _max_message_chars() -> int:
     return MAX_MESSAGE_CHARS
 
 
-class ComposerInput(TextArea):
-    """The editor inside :class:`Composer` (a TextArea that sends on Enter)."""
+class ComposerInput(PlaceholderHighlight, TextArea):
+    """The editor inside :class:`Composer` (a TextArea that sends on Enter;
+    placeholders highlighted, Tab expands ``/code`` and moves between them)."""
 
     DEFAULT_CSS = """
     ComposerInput {
@@ -147,6 +163,12 @@ class ComposerInput(TextArea):
             else:
                 self._lone_keys = (event.time, self._composer.cut_chars)
         if not event.is_printable:
+            if key in ("tab", "shift+tab") and not self.read_only and self._composer.handle_tab(
+                backward=key == "shift+tab"
+            ):
+                event.stop()
+                event.prevent_default()
+                return
             if key in current_keys(self, "composer.send"):
                 event.stop()
                 event.prevent_default()
@@ -211,8 +233,16 @@ class ComposerInput(TextArea):
             raw = raw[1:]  # the LF of a CR LF split between two reads
         self._burst_cr = raw.endswith("\r")
         self._restart_blink()
+        # "/code" and Tab typed ahead arrive as one burst: a last Tab with no
+        # key behind it is the agent's Tab (expand, next placeholder), not
+        # pasted text, when it has a use there.
+        typed_tab = raw.endswith("\t") and not isinstance(self._queued(), events.Key)
+        if typed_tab:
+            raw = raw[:-1]
         if raw:
             self._insert_pasted(raw, burst=True)
+        if typed_tab and not (not self.read_only and self._composer.handle_tab()):
+            self._insert_pasted("\t", burst=True)
 
     def _insert_pasted(self, raw: str, *, burst: bool) -> None:
         """Put pasted text ``raw`` in place of the selection: cleaned and cut
@@ -277,10 +307,13 @@ class Composer(Widget):
     Down: :meth:`set_text` (prefill, e.g. the greeting script on accept;
     cut to the cap), :meth:`clear`, :attr:`text`, :meth:`focus_input`,
     :meth:`retranslate`, :attr:`hold_sends` (True: Enter keeps the text and
-    says to wait; see the module docstring). Up: :class:`Composer.Send` with
+    says to wait; see the module docstring), :attr:`expander` and
+    :meth:`insert_phrase` (quick phrases). Up: :class:`Composer.Send` with
     the text (the composer clears itself; a failed send can be put back with
     :meth:`set_text`), :class:`Composer.Refused` when Enter was pressed on
-    empty text, :class:`Composer.Truncated` when input was cut to the cap.
+    empty text, :class:`Composer.Blocked` when Enter was refused for the
+    placeholders left in it, :class:`Composer.Truncated` when input was cut
+    to the cap.
     ``max_chars``: the cap (default ``MAX_MESSAGE_CHARS``, characters).
     A paste typed as keys by the terminal is taken as a paste (see the
     module docstring).
@@ -316,6 +349,19 @@ class Composer(Widget):
         def __init__(self, composer: Composer) -> None:
             super().__init__()
             self.composer = composer
+
+        @property
+        def control(self) -> Composer:
+            return self.composer
+
+    class Blocked(Message):
+        """Enter was refused: placeholders are left in the text. ``tokens`` are
+        the distinct ones, in order (``["{?金额}", "{reference}"]``)."""
+
+        def __init__(self, composer: Composer, tokens: list[str]) -> None:
+            super().__init__()
+            self.composer = composer
+            self.tokens = tokens
 
         @property
         def control(self) -> Composer:
@@ -357,6 +403,10 @@ class Composer(Widget):
         #: An Enter was held while sends waited: a line break goes in before
         #: the next text typed or pasted (see the module docstring).
         self.held_break = False
+        #: Quick phrases (issue #5): ``expander(code)`` gives the text ``/code``
+        #: + Tab puts in (known placeholders filled), or None for an unknown
+        #: code; None here: Tab never expands. Set by the desk; no I/O.
+        self.expander: Callable[[str], str | None] | None = None
         self.input = ComposerInput(self, id="composer-input")
 
     def compose(self) -> ComposeResult:
@@ -420,6 +470,7 @@ class Composer(Widget):
     def retranslate(self) -> None:
         """Redraw the status line in the current language."""
         translate_bindings(self.input)
+        self.input.redraw_placeholders()  # their styles follow the theme
         self._show_status()
 
     @property
@@ -481,6 +532,15 @@ class Composer(Widget):
             self._show_status()
             self.post_message(self.Refused(self))
             return False
+        left = placeholders_left(self.input.text)  # offsets in the editor's text
+        if left:
+            tokens = tokens_of(left)
+            self._notice = t("composer.placeholders_left", tokens=", ".join(tokens))
+            self._notice_role = "blocked"
+            self._select(left[0])
+            self._show_status()
+            self.post_message(self.Blocked(self, tokens))
+            return False
         if self._hold_sends:
             self._notice = t("composer.wait")
             self._notice_role = "wait"
@@ -492,12 +552,96 @@ class Composer(Widget):
         self.post_message(self.Send(self, text))
         return True
 
+    # -- quick phrases (issue #5) ---------------------------------------------
+
+    def handle_tab(self, *, backward: bool = False) -> bool:
+        """Tab (``backward``: shift+Tab) in the editor; True if it was used here.
+
+        Tab right after ``/code`` (nothing selected) expands it through
+        :attr:`expander` (an unknown code: a notice, nothing changes; still
+        True). Otherwise, with placeholders in the text, the next one after
+        the cursor (previous one before it) is selected, wrapping around.
+        False when neither applies: the focus moves as usual.
+        """
+        editor = self.input
+        start, end = editor.selection
+        if not backward and self.expander is not None and start == end:
+            row, column = end
+            shortcut = parse_shortcut(editor.document.get_line(row)[:column])
+            if shortcut is not None:
+                at, code = shortcut
+                text = self.expander(code)
+                if text is None:
+                    self._notice = t("composer.no_phrase", code=code)
+                    self._notice_role = "warn"
+                    self._show_status()
+                    return True
+                self._put_phrase(text, (row, at), end)
+                return True
+        placeholders = placeholders_left(editor.text)
+        if not placeholders:
+            return False
+        document = editor.document
+        first, last = sorted(editor.selection)
+        if backward:
+            before = document.get_index_from_location(first)
+            earlier = [p for p in placeholders if p.end <= before and p.start < before]
+            self._select(earlier[-1] if earlier else placeholders[-1])
+        else:
+            after = document.get_index_from_location(last)
+            later = [p for p in placeholders if p.start >= after]
+            self._select(later[0] if later else placeholders[0])
+        return True
+
+    def insert_phrase(self, text: str) -> None:
+        """Put phrase ``text`` (placeholders filled where known) in place of the
+        selection, cleaned and cut to the cap; its first placeholder is selected."""
+        if self.input.read_only:
+            return
+        start, end = sorted(self.input.selection)
+        self._put_phrase(text, start, end)
+        self.input.focus()
+
+    def _put_phrase(self, text: str, start: Location, end: Location) -> None:
+        """Replace ``start``..``end`` by ``text`` (cleaned, capped, one undo step), then
+        select the first placeholder it brought in, or put the cursor after it."""
+        editor = self.input
+        document = editor.document
+        self._notice = ""
+        self.held_break = False
+        begin = document.get_index_from_location(start)
+        text, dropped = self.fitted(text, self.room_for(editor.get_text_range(start, end)))
+        if dropped:
+            self.say_cut(dropped)
+        result = editor._replace_via_keyboard(text, start, end)
+        if result is None:
+            return
+        editor.move_cursor(result.end_location)
+        inserted_end = document.get_index_from_location(result.end_location)
+        mine = [p for p in placeholders_left(editor.text) if begin <= p.start and p.end <= inserted_end]
+        if mine:
+            self._select(mine[0])
+        self._show_status()
+
+    def _select(self, placeholder: Placeholder) -> None:
+        """Select ``placeholder`` (typing then replaces it) and show it."""
+        document = self.input.document
+        self.input.selection = Selection(
+            document.get_location_from_index(placeholder.start),
+            document.get_location_from_index(placeholder.end),
+        )
+        self.input.scroll_cursor_visible()
+
     # -- internals ----------------------------------------------------------
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
         if self._notice and self._notice_role == "warn":
             self._notice = ""  # "nothing to send" goes once the agent types
+        elif self._notice and self._notice_role == "blocked":
+            # "fill in …" follows the text: it names what is still left, or goes.
+            tokens = tokens_of(placeholders_left(self.input.text)) if "{" in self.input.text else []
+            self._notice = t("composer.placeholders_left", tokens=", ".join(tokens)) if tokens else ""
         self._show_status()
 
     def _show_status(self) -> None:
@@ -509,18 +653,28 @@ class Composer(Widget):
         line = Text(no_wrap=True, overflow="ellipsis")
         clear = t("composer.clear_hint", key=key_hint(self.input, "composer.clear"))
         if self._notice:
-            role = "info" if self._notice_role == "wait" else self._notice_role
+            role = {"wait": "info", "blocked": "error"}.get(self._notice_role, self._notice_role)
             line.append(self._notice, style=status_style(self.app, role))
             line.append("  ")
         if length >= self.max_chars - COUNT_MARGIN:
             role = "error" if length >= self.max_chars else "warn"
             line.append(t("composer.count", count=length, max=self.max_chars), style=status_style(self.app, role))
             line.append("  " + clear, style="dim")
+        elif not self._notice and "{" in self.input.document.text and (
+            left := placeholders_left(self.input.document.text)
+        ):
+            # Issue #5: placeholders to fill before sending (highlighted in the text).
+            line.append(t("composer.fill_hint", count=len(left)), style=status_style(self.app, "warn"))
         elif not self._notice:
             hint = t("composer.hint", send=key_hint(self.input, "composer.send"),
                      newline=key_hint(self.input, "composer.newline"))
             if length and cell_len(f"{hint} · {clear}") <= status.content_size.width:
                 hint = f"{hint} · {clear}"  # it fits: always named
+            elif not length and self.expander is not None:
+                # Quick phrases (issue #5): named on an empty composer when it fits.
+                phrases = t("composer.phrases_hint", key=key_hint(self.input, "desk.phrases"))
+                if cell_len(f"{hint} · {phrases}") <= status.content_size.width:
+                    hint = f"{hint} · {phrases}"
             elif length >= LONG_TEXT_CHARS:
                 hint = f"{clear} · {hint}"  # long text: named first, the rest may be cut
             line.append(hint, style="dim")

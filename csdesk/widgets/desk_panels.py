@@ -3,7 +3,7 @@
 At 120 columns or more: the conversation (transcript / call) on the left,
 the customer card above the checklist on the right, side by side. Below
 120 (the 80×24 minimum): one panel at a time under a tab strip; alt+c /
-alt+u / alt+k (or alt+1/2/3; binding ids ``desk.panel_conversation``, ``desk.panel_card``,
+alt+u / alt+k (or alt+1/2/3 where the terminal reports them; binding ids ``desk.panel_conversation``, ``desk.panel_card``,
 ``desk.panel_checklist``) or a click on a tab switch panels.
 
 The three panels are mounted once and never moved: switching layout only

@@ -26,6 +26,7 @@ from csdesk.widgets.bindings import key_hint
 from csdesk.widgets.composer import Composer
 from csdesk.widgets.customer_card import CustomerCardView
 from csdesk.widgets.desk_panels import DeskPanels
+from csdesk.widgets.kb_suggestions import KbSuggestionBar
 from csdesk.widgets.procedure_checklist import ProcedureChecklist
 from csdesk.widgets.transcript import Transcript
 
@@ -46,7 +47,8 @@ class LiveContact(Widget):
     :meth:`add_line`, :meth:`show_checklist`, :meth:`set_note_mode`,
     :meth:`retranslate`. Read: :attr:`contact_id`, :attr:`note_mode`,
     :attr:`composer`, :attr:`transcript`, :attr:`panels`, :attr:`call_bar`
-    (its line: :meth:`call_bar_text`).
+    (its line: :meth:`call_bar_text`), :attr:`suggestions` (the knowledge
+    suggestion line over the composer; the screen fills it).
     The screen's key hints are read from ``hints_from`` (the screen, whose
     binding ids are ``desk.*``).
     """
@@ -64,11 +66,13 @@ class LiveContact(Widget):
         self.card = CustomerCardView(id="customer-card")
         self.checklist = ProcedureChecklist(id="checklist")
         self.call_bar = CallBar(self, id="call-bar")
+        #: Suggested knowledge articles, one line over the composer (issue #5).
+        self.suggestions = KbSuggestionBar(hints_from, id="kb-suggestions")
         self.contact: ContactView | None = None
         self.note_mode = False
 
     def compose(self) -> ComposeResult:
-        conversation = Vertical(self.call_bar, self.transcript, self.composer, id="conversation")
+        conversation = Vertical(self.call_bar, self.transcript, self.suggestions, self.composer, id="conversation")
         yield DeskPanels(conversation, self.card, self.checklist, id="panels")
 
     @property
@@ -125,6 +129,7 @@ class LiveContact(Widget):
         self.composer.retranslate()
         self.card.retranslate()
         self.checklist.retranslate()
+        self.suggestions.retranslate()
         self._show_bar()
 
     # -- internals ----------------------------------------------------------

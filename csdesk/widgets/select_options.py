@@ -38,3 +38,24 @@ def replace_options(
             write(select, value)
         elif any(option_value == value for _label, option_value in made):
             select.value = value
+    _show_current(select)
+
+
+def _show_current(select: Select[Any]) -> None:
+    """Draw the label of the value picked from the new options.
+
+    ``set_options`` picks the first option (no blank allowed) or the blank,
+    and assigning the old value back redraws the label only when the value
+    *changed*: a Select whose value was the first option (the wrap-up's
+    "Ready", the theme "dark") or blank kept showing its label in the old
+    language after a language switch.
+    """
+    current = select.query_one("SelectCurrent")
+    value = select.value
+    if value == Select.NULL:
+        current.update(Select.NULL)  # type: ignore[attr-defined]
+        return
+    for prompt, option_value in select._options:
+        if option_value == value:
+            current.update(prompt)  # type: ignore[attr-defined]
+            return

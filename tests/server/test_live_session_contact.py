@@ -196,7 +196,7 @@ def test_transfer_sends_the_customer_to_the_other_queue(
     offer = b.wait_offer()
     assert offer["id"] == successor and offer["queue"] == "phone.cards"
     accepted = b.post(f"/contacts/{successor}/accept").json()
-    assert any("phone.cards" in line["text"] for line in accepted["transcript"])
+    assert any("Transferred to Cards phone line" in line["text"] for line in accepted["transcript"])
     record = a.post(f"/contacts/{contact_id}/wrap-up", {"disposition": "other.transferred"}).json()
     assert record["transferred_to"] == "phone.cards"
     # A's old contact is not B's, and B's is not A's.

@@ -113,3 +113,16 @@ async def sign_in_to_desk(pilot: Pilot, agent: dict, *, ack_all: bool = True) ->
         await pilot.press("c")
     await reach_desk(pilot)
     await asyncio.sleep(0)
+
+
+def selects_composed(app: CsdeskApp) -> bool:
+    """True once every Select on the current screen has composed its parts.
+
+    A test that ends (and so shuts the app down) while a form's Select is
+    still mounting trips Textual 8's Select, whose mount handler then finds
+    its label gone (``NoMatches``): wait for this before leaving such a test.
+    """
+    from textual.widgets import Select
+
+    return all(select.query("SelectCurrent #label") and select.query("SelectOverlay")
+               for select in app.screen.query(Select))

@@ -18,7 +18,7 @@ from csdesk.server.customers import DEMO_CUSTOMERS
 from csdesk.server.seed import DEMO_AGENTS
 from csdesk.widgets.live_contact import LiveContact
 from csdesk.widgets.offer_banner import OfferBanner
-from tests.tui.helpers import fresh_code, make_app, sign_in_to_desk, submit_code, submit_login, wait_for
+from tests.tui.helpers import fresh_code, make_app, selects_composed, sign_in_to_desk, submit_code, submit_login, wait_for
 
 AGENT = DEMO_AGENTS[0]
 
@@ -139,6 +139,7 @@ async def test_phone_hold_and_customer_hangs_up(backend, tmp_path: Path) -> None
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "WrapUpScreen")
         form = app.screen
         await wait_for(pilot, lambda: bool(form.query("#callback")) and form.query_one("#callback").value)
+        await wait_for(pilot, lambda: selects_composed(app))  # the test ends here
 
 
 async def test_offer_shows_through_the_lock_screen(backend, tmp_path: Path) -> None:
@@ -314,6 +315,11 @@ async def test_sign_out_mid_contact_then_wrap_up_at_the_next_sign_in(backend, tm
         await pilot.press("f10")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen")
         assert "contact in hand" in app.screen.question
+        await pilot.press("enter")  # the focus is on No: a stray Enter keeps the customer
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
+        assert service.contact is not None and app.is_running
+        await pilot.press("f10")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen")
         await pilot.press("y")
         await wait_for(pilot, lambda: not app.is_running, timeout=15)
 

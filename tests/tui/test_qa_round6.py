@@ -38,7 +38,7 @@ from csdesk.screens.verification import VerificationScreen
 from csdesk.screens.wrap_up import WrapUpScreen
 from csdesk.server.customers import DEMO_CUSTOMERS
 from csdesk.widgets.contact_timers import ContactTimers
-from tests.tui.helpers import make_app, sign_in_to_desk, wait_for
+from tests.tui.helpers import make_app, selects_composed, sign_in_to_desk, wait_for
 from tests.tui.live_modal_helpers import live_contact, verify_to
 from tests.tui.test_desk_live import AGENT, go_ready, live, ring, take_contact
 
@@ -436,6 +436,7 @@ async def test_a_queued_wrap_up_the_backend_refuses_brings_the_form_back(tmp_pat
             await wait_for(pilot, lambda: service.contact is not None and service.contact.id == contact_id)
             assert service.contact.status is ContactStatus.WRAP_UP
             await wait_for(pilot, lambda: isinstance(app.screen, WrapUpScreen))
+            await wait_for(pilot, lambda: selects_composed(app))  # the test ends here
             assert session.state.state.value == "acw"
             assert any(text_of("live.wrap_up_refused", "en") in str(n.message) for n in app._notifications)
             assert "queued" not in timers_line(app)

@@ -346,7 +346,7 @@ async def test_resume_the_shift_from_the_keyring(backend, tmp_path: Path, keyrin
     app2 = make_app(backend.url, data)
     async with app2.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app2.screen.__class__.__name__ == "ConfirmScreen")
-        assert "Resume your shift as A1001?" in screen_text(app2)
+        await wait_for(pilot, lambda: "Resume your shift as A1001?" in screen_text(app2))  # once composed
         await pilot.press("y")
         await wait_for(pilot, lambda: app2.screen.__class__.__name__ in ("DeskScreen", "AnnouncementsScreen"))
         await wait_for(pilot, lambda: app2.at_desk)

@@ -196,13 +196,19 @@ def transfer(
 def wrap_up(
     contact_id: str, body: WrapUpRequest, request: Request, ctx: Ctx, auth: Auth, key: IdempotencyKeyHeader
 ) -> JSONResponse:
-    """Leave ACW with a disposition code: the session record; the agent Ready (or Not Ready)."""
+    """Leave ACW with a disposition code: the session record; the agent Ready (or Not Ready).
+
+    ``submitted_at`` is left out of the idempotency fingerprint: a desk
+    whose first send got no answer queues the same wrap-up (same key) with
+    the time the agent submitted it; if the first send did arrive, the
+    queued copy must replay its answer, not be refused as another request.
+    """
 
     def apply(session: Session) -> Outcome:
         record = core.wrap_up(session, auth.agent_id, contact_id, body)
         return Outcome(200, record.model_dump(mode="json"))
 
-    return _mutate(request, ctx, auth, key, body.model_dump(mode="json"), apply)
+    return _mutate(request, ctx, auth, key, body.model_dump(mode="json", exclude={"submitted_at"}), apply)
 
 
 @router.get("/dispositions", response_model=list[DispositionCategory], responses=problems(401))

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/sync", tags=["sync"])
 
 @router.get("/{collection}", response_model=SyncPage, responses=problems(401, 404, 422))
 def sync(
-    collection: Annotated[str, Path(max_length=64, description="`announcements`, `settings`, `work_orders`, `callbacks` or `session_records`")],
+    collection: Annotated[str, Path(max_length=64, description="`announcements`, `settings`, `work_orders`, `callbacks`, `session_records`, `knowledge`, `team_phrases` or `my_phrases`")],
     ctx: Ctx,
     auth: Auth,
     since: Annotated[
