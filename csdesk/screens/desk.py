@@ -150,15 +150,19 @@ class DeskScreen(LiveDeskMixin, KnowledgeDeskMixin, PhraseDeskMixin, Screen[None
         taken down is left alone: its widgets are not there to redraw (a
         settings sync landing then failed the worker with ``NoMatches``)."""
         translate_bindings(self)
-        if not self.is_mounted or not self.query("#offer"):
-            return
-        self.retranslate_live()
-        self._show()
+        if self._composed():
+            self.retranslate_live()
+            self._show()
 
     def settings_changed(self) -> None:
-        """Theme or keys changed: redraw (the hints name the keys bound now)."""
-        self.retranslate_live()
-        self._show()
+        """Theme or keys changed: redraw (the hints name the keys bound now);
+        nothing to redraw on a desk not composed yet or being taken down."""
+        if self._composed():
+            self.retranslate_live()
+            self._show()
+
+    def _composed(self) -> bool:
+        return self.is_mounted and bool(self.query("#offer"))
 
     # -- rendering ---------------------------------------------------------
 

@@ -62,7 +62,7 @@ from csdesk.services.contact import ContactChange, ContactService
 from csdesk.themes import status_style
 from csdesk.widgets.bindings import key_hint
 from csdesk.widgets.form_screen import FormInput
-from csdesk.widgets.select_options import replace_options
+from csdesk.widgets.select_options import SafeSelect, replace_options
 from csdesk.widgets.texts import LiveText, live_text
 
 #: Seconds between consent polls while a disclosure is awaited (the event may be missed).
@@ -335,7 +335,7 @@ class OperationScreen(LiveModal[OperationDone | None]):
             return Checkbox(Text(""), compact=True)
         choices = self._choices(spec)
         if choices is not None:
-            return Select(choices, prompt=t("operation.pick"), compact=True)
+            return SafeSelect(choices, prompt=t("operation.pick"), compact=True)
         return FormInput(
             max_length=FIELD_CAPS.get(spec.kind, MAX_TEXT_CHARS), compact=True,
             placeholder=t(f"operation.placeholder.{spec.kind}"),

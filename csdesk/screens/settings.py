@@ -37,7 +37,7 @@ from textual.widgets import Button, DataTable, Label, Select, Static
 from csdesk.domain import desk_settings as ds
 from csdesk.i18n import current_language, t
 from csdesk.widgets.bindings import translate_bindings
-from csdesk.widgets.select_options import replace_options
+from csdesk.widgets.select_options import SafeSelect, replace_options
 from csdesk.widgets.texts import apply_texts
 from csdesk.widgets.footer import Footer
 
@@ -211,22 +211,22 @@ class SettingsScreen(Screen[None]):
         with Vertical(id="general"):
             with Horizontal(classes="row"):
                 yield Label(id="label-theme", classes="label")
-                yield Select(self._theme_options(), id="theme", allow_blank=False, compact=True, value=settings.theme)
+                yield SafeSelect(self._theme_options(), id="theme", allow_blank=False, compact=True, value=settings.theme)
             with Horizontal(classes="row"):
                 yield Label(id="label-language", classes="label")
-                yield Select(
+                yield SafeSelect(
                     self._language_options(), id="language", allow_blank=False, compact=True,
                     value=settings.language or current_language(),
                 )
             with Horizontal(classes="row"):
                 yield Label(id="label-offer-alert", classes="label")
-                yield Select(
+                yield SafeSelect(
                     self._alert_options(), id="offer-alert", allow_blank=False, compact=True,
                     value=settings.offer_alert,
                 )
             with Horizontal(classes="row"):
                 yield Label(id="label-idle", classes="label")
-                yield Select(
+                yield SafeSelect(
                     self._idle_options(), id="idle", allow_blank=False, compact=True,
                     value=settings.idle_lock_minutes,
                 )

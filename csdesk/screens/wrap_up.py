@@ -73,7 +73,7 @@ from csdesk.widgets.bindings import key_hint
 from csdesk.widgets.contact_timers import ACW_URGENT_SECONDS
 from csdesk.widgets.form_screen import FormInput
 from csdesk.widgets.offer_banner import mmss
-from csdesk.widgets.select_options import replace_options
+from csdesk.widgets.select_options import SafeSelect, replace_options
 
 #: The "after wrap-up" choice meaning Ready (the others are Not Ready reasons).
 READY = "ready"
@@ -237,7 +237,7 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
                 yield Static("", classes="label")
                 yield Checkbox(Text(t("wrapup.callback")), self.customer_left, id="callback", compact=True)
                 yield Static(Text(t("wrapup.after")), id="after-label")
-                yield Select(self._after_options(), allow_blank=False, value=READY, id="after", compact=True)
+                yield SafeSelect(self._after_options(), allow_blank=False, value=READY, id="after", compact=True)
 
     @staticmethod
     def _after_options() -> list[tuple[Text, str]]:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import RenderableType
+from textual import events
 from textual.widgets import Select
 
 
@@ -59,3 +60,19 @@ def _show_current(select: Select[Any]) -> None:
         if option_value == value:
             current.update(prompt)  # type: ignore[attr-defined]
             return
+
+
+class SafeSelect(Select[Any]):
+    """A ``Select`` that survives being taken down while it mounts.
+
+    Textual 8's Select finishes its setup in its mount handler, reading its
+    overlay and current-value label. When its screen is dismissed (Esc
+    pressed as a form opens) or the app stops before that handler runs, those
+    parts are already gone and the handler raised ``NoMatches``, which
+    stopped the whole app. Then the setup is skipped: there is nothing left
+    to set up. Use it wherever the desk would use ``Select``.
+    """
+
+    def _on_mount(self, event: events.Mount) -> None:
+        if not (self.query("SelectOverlay") and self.query("SelectCurrent #label")):
+            event.prevent_default()  # Select's own handler would read the parts that are gone
