@@ -13,15 +13,19 @@ from typing import Any
 
 import httpx
 
+from csdesk.domain.masking import mask_card
 from csdesk.server.context import ServerContext
 from csdesk.server.db import utcnow
 from csdesk.server.models import Contact, Customer
+from csdesk.server.operations import opening_balance
 from csdesk.server.verification import hash_security_answer, hash_transaction_password
 from tests.conftest import bearer
 
 PHONE = "13812345678"
 ID_NUMBER = "11010119750307123X"
 CARDS = ["6222021234567890123", "6217001234567894567", "6258071111222233"]
+#: Least opening balance (fen) of the test customer's active cards: 50,000 yuan.
+MIN_OPENING_FEN = 5_000_000
 ANSWER = "Li Xiulan"
 QUESTION = "您母亲的姓名是？"
 PIN = "135790"
@@ -30,8 +34,17 @@ SECRETS = [PHONE, ID_NUMBER, *CARDS, ANSWER, "lixiulan", PIN, "0307123"]
 
 
 def make_customer(ctx: ServerContext, *, risk_rating: int = 2, cards: bool = True) -> str:
-    """Insert a customer (two active cards and a frozen one); return its ref."""
-    ref = "T" + uuid.uuid4().hex[:10]
+    """Insert a customer (two active cards and a frozen one); return its ref.
+
+    The demo ledger's opening balance follows from the ref (5,000–200,000
+    yuan per account): the ref is drawn until both active cards hold at
+    least :data:`MIN_OPENING_FEN`, so a test moving money is never refused
+    for the balance by chance (a 10,000-yuan purchase failed in ~3% of runs).
+    """
+    while True:
+        ref = "T" + uuid.uuid4().hex[:10]
+        if all(opening_balance(ref, mask_card(card)) >= MIN_OPENING_FEN for card in CARDS[:2]):
+            break
     with ctx.db.write() as session:
         session.add(
             Customer(
