@@ -18,6 +18,8 @@ The group is registered in ``csdesk.commands`` (``cli.add_command(admin)``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import getpass
 import json
 import unicodedata
@@ -55,6 +57,22 @@ def _actor() -> str:
         return "admin"
 
 
+def existing_db_path(click_ctx: click.Context, shown: Callable[[str], str] = str, key: str = _DB_KEY) -> Path:
+    """The database file chosen with ``--db`` (kept in ``click_ctx.meta[key]``;
+    default :func:`default_db_path`).
+
+    Raises ``click.ClickException`` naming the path (through ``shown``) when
+    there is no such file: the commands never create a database."""
+    db_path: Path = click_ctx.meta.get(key) or default_db_path()
+    if not db_path.is_file():
+        raise click.ClickException(
+            f"no backend database at {shown(str(db_path))}\n"
+            "  Pass the backend's file with --db PATH; a backend creates its database "
+            "when it first starts (csdesk server --db PATH)."
+        )
+    return db_path
+
+
 @contextmanager
 def _open(click_ctx: click.Context) -> Iterator[ServerContext]:
     """Open the database chosen with ``--db``; a clear error when it is missing or not one."""
@@ -63,13 +81,7 @@ def _open(click_ctx: click.Context) -> Iterator[ServerContext]:
     from csdesk.server.config import ServerSettings
     from csdesk.server.context import ServerContext
 
-    db_path: Path = click_ctx.meta.get(_DB_KEY) or default_db_path()
-    if not db_path.is_file():
-        raise click.ClickException(
-            f"no backend database at {db_path}\n"
-            "  Pass the backend's file with --db PATH; a backend creates its database "
-            "when it first starts (csdesk server --db PATH)."
-        )
+    db_path = existing_db_path(click_ctx)
     try:
         ctx = ServerContext.open(ServerSettings(db_path=db_path, seed_demo=False))
     except DatabaseError as exc:

@@ -73,16 +73,10 @@ def _database(click_ctx: click.Context) -> Iterator[Database]:
     """Open the database chosen with ``--db``; a clear error when it is missing or not one."""
     from sqlalchemy.exc import DatabaseError
 
-    from csdesk.admin import default_db_path
+    from csdesk.admin import existing_db_path
     from csdesk.server.db import Database
 
-    db_path: Path = click_ctx.meta.get(_DB_KEY) or default_db_path()
-    if not db_path.is_file():
-        raise click.ClickException(
-            f"no backend database at {_safe(str(db_path))}\n"
-            "  Pass the backend's file with --db PATH; a backend creates its database "
-            "when it first starts (csdesk server --db PATH)."
-        )
+    db_path = existing_db_path(click_ctx, _safe, key=_DB_KEY)
     db = Database(db_path)
     try:
         db.create_tables()  # an older database gets the knowledge table
