@@ -18,20 +18,15 @@ The group is registered in ``csdesk.commands`` (``cli.add_command(admin)``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import getpass
 import json
-import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from csdesk.config import data_dir
+from csdesk.cli_common import actor, db_option, display_width, open_database, pad
 from csdesk.domain.text import clean_text
 
 if TYPE_CHECKING:
@@ -45,64 +40,20 @@ TITLE_MAX = 256
 _DB_KEY = "csdesk.admin.db_path"
 
 
-def default_db_path() -> Path:
-    """The database ``csdesk server`` uses when given no ``--db``: ``<data folder>/server.db``."""
-    return data_dir() / "server.db"
-
-
-def _actor() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name from the OS (containers without /etc/passwd entries)
-        return "admin"
-
-
-def existing_db_path(click_ctx: click.Context, shown: Callable[[str], str] = str, key: str = _DB_KEY) -> Path:
-    """The database file chosen with ``--db`` (kept in ``click_ctx.meta[key]``;
-    default :func:`default_db_path`).
-
-    Raises ``click.ClickException`` naming the path (through ``shown``) when
-    there is no such file: the commands never create a database."""
-    db_path: Path = click_ctx.meta.get(key) or default_db_path()
-    if not db_path.is_file():
-        raise click.ClickException(
-            f"no backend database at {shown(str(db_path))}\n"
-            "  Pass the backend's file with --db PATH; a backend creates its database "
-            "when it first starts (csdesk server --db PATH)."
-        )
-    return db_path
-
-
-@contextmanager
-def _open(click_ctx: click.Context) -> Iterator[ServerContext]:
-    """Open the database chosen with ``--db``; a clear error when it is missing or not one."""
-    from sqlalchemy.exc import DatabaseError
-
+def _open_context(db_path: Path) -> ServerContext:
     from csdesk.server.config import ServerSettings
     from csdesk.server.context import ServerContext
 
-    db_path = existing_db_path(click_ctx)
-    try:
-        ctx = ServerContext.open(ServerSettings(db_path=db_path, seed_demo=False))
-    except DatabaseError as exc:
-        raise click.ClickException(f"{db_path} is not a csdesk database ({exc.orig})") from exc
-    try:
-        yield ctx
-    finally:
-        ctx.close()
+    return ServerContext.open(ServerSettings(db_path=db_path, seed_demo=False))
+
+
+def _open(click_ctx: click.Context) -> AbstractContextManager[ServerContext]:
+    """Open the database chosen with ``--db``; a clear error when it is missing or not one."""
+    return open_database(click_ctx, _DB_KEY, _open_context, lambda ctx: ctx.close())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=(
-        "The backend's SQLite database. Default: server.db in the data folder, the same "
-        "file `csdesk server` uses without --db (CSDESK_DATA_DIR moves the data folder). "
-        "For the demo backend pass <data folder>/demo/demo.db."
-    ),
-)
+@db_option
 @click.pass_context
 def admin(click_ctx: click.Context, db_path: Path | None) -> None:
     """Administer agents and announcements of a csdesk backend.
@@ -139,7 +90,7 @@ def agent_add(
     with _open(click_ctx) as ctx:
         try:
             added = add_agent_report(
-                ctx, employee_id, name=name, team=team, phone=phone, actor=_actor()
+                ctx, employee_id, name=name, team=team, phone=phone, actor=actor()
             )
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
@@ -167,7 +118,7 @@ def agent_reset_password(click_ctx: click.Context, employee_id: str) -> None:
 
     with _open(click_ctx) as ctx:
         try:
-            password = reset_password(ctx, employee_id, actor=_actor())
+            password = reset_password(ctx, employee_id, actor=actor())
         except AgentNotFoundError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"Temporary password for {employee_id.strip().upper()} (shown only now): {password}")
@@ -187,7 +138,7 @@ def agent_reset_mfa(click_ctx: click.Context, employee_id: str) -> None:
 
     with _open(click_ctx) as ctx:
         try:
-            had_one = reset_mfa(ctx, employee_id, actor=_actor())
+            had_one = reset_mfa(ctx, employee_id, actor=actor())
         except AgentNotFoundError as exc:
             raise click.ClickException(str(exc)) from exc
     ident = employee_id.strip().upper()
@@ -212,7 +163,7 @@ def agent_unlock(click_ctx: click.Context, employee_id: str) -> None:
 
     with _open(click_ctx) as ctx:
         try:
-            result = unlock_agent_report(ctx, employee_id, actor=_actor())
+            result = unlock_agent_report(ctx, employee_id, actor=actor())
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
     if result.was_locked:
@@ -223,14 +174,6 @@ def agent_unlock(click_ctx: click.Context, employee_id: str) -> None:
         line = f"{result.key} was not locked; no failures recorded."
     whose = "known agent" if result.known else "no agent has this ID"
     click.echo(f"{line} ({whose})")
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
 
 
 def _local(moment: datetime | None) -> str:
@@ -282,9 +225,9 @@ def agent_list(click_ctx: click.Context, as_json: bool) -> None:
         ]
         for row in agents
     ]
-    widths = [max(_width(cells[i]) for cells in [header, *lines]) for i in range(len(header))]
+    widths = [max(display_width(cells[i]) for cells in [header, *lines]) for i in range(len(header))]
     for cells in [header, *lines]:
-        click.echo("  ".join(_pad(cell, w) for cell, w in zip(cells, widths, strict=True)).rstrip())
+        click.echo("  ".join(pad(cell, w) for cell, w in zip(cells, widths, strict=True)).rstrip())
     if not lines:
         click.echo("(no agents)")
 
@@ -363,7 +306,7 @@ def announce(
             ctx, title=title, body=body, mandatory=mandatory, expires_at=expires_at
         )
         with ctx.db.write() as session:
-            audit(session, agent_id=None, type="admin", detail=f"announce {view.id} by {_actor()}")
+            audit(session, agent_id=None, type="admin", detail=f"announce {view.id} by {actor()}")
     kind = "mandatory" if mandatory else "not mandatory"
     shown = f"until {_local(expires_at)}" if expires_at else "with no end"
     click.echo(f"Published {view.id} ({kind}), {shown}.")
@@ -399,7 +342,7 @@ def phrases_load(click_ctx: click.Context, path: Path, prune: bool) -> None:
         with ctx.db.write() as session:
             audit(session, agent_id=None, type="admin",
                   detail=f"phrases load {path.name}: +{len(done.added)} ~{len(done.changed)} "
-                         f"-{len(done.removed)} by {_actor()}")
+                         f"-{len(done.removed)} by {actor()}")
     click.echo(f"Team phrases: {len(done.added)} added, {len(done.changed)} changed, "
                f"{len(done.unchanged)} unchanged, {len(done.removed)} removed.")
 
@@ -415,5 +358,5 @@ def phrases_list(click_ctx: click.Context) -> None:
     with _open(click_ctx) as ctx, ctx.db.read() as session:
         rows = list(session.scalars(select(TeamPhrase).order_by(TeamPhrase.category, TeamPhrase.code)))
         for row in rows:
-            click.echo(f"/{_pad(row.code, 10)} {_pad(row.category, 14)} {row.title}  (v{row.version}, {row.id})")
+            click.echo(f"/{pad(row.code, 10)} {pad(row.category, 14)} {row.title}  (v{row.version}, {row.id})")
         click.echo(f"{len(rows)} team phrases.")

@@ -32,6 +32,7 @@ from textual.widget import AwaitMount
 from csdesk.domain.desk_settings import DeskSettings
 from csdesk.glyphs import glyph, is_linux_console, plain_symbols
 from csdesk.i18n import current_language, detect_language, set_language, t
+from csdesk.screens.stack import screen_hooks, tell_screens
 from csdesk.themes import CUSTOM_THEMES, MONOCHROME, THEME_NAMES, monochrome_filters
 from csdesk.widgets.bindings import key_hint, translate_bindings
 
@@ -419,10 +420,7 @@ class CsdeskApp(App[int]):
         language = settings.language or self._language_choice or self.start_language
         if language != current_language():
             self.switch_language(language)
-        for screen in self.screen_stack:
-            changed = getattr(screen, "settings_changed", None)
-            if changed is not None:
-                changed()
+        tell_screens(self, "settings_changed")
 
     @property
     def max_idle_lock_minutes(self) -> int:
@@ -512,10 +510,8 @@ class CsdeskApp(App[int]):
         finally:
             self._pushing_over_lock = False
         # An offer ringing now shows on the lock screen as well (no customer data).
-        for screen in self.screen_stack:
-            show = getattr(screen, "offer_to_lock_screen", None)
-            if show is not None:
-                self.call_after_refresh(show)
+        for show in screen_hooks(self, "offer_to_lock_screen"):
+            self.call_after_refresh(show)
         # Toasts still up (they may name a customer) go under the lock too.
         self._held_notifications.extend(self._notifications)
         self.clear_notifications()

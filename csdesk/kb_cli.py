@@ -26,19 +26,18 @@ The group is registered in ``csdesk.commands`` (``cli.add_command(kb)``).
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import tempfile
 import tomllib
-import unicodedata
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import click
 
+from csdesk.cli_common import actor, db_option, display_width, open_database, pad, safe
 from csdesk.domain.knowledge import KnowledgeStatus
 from csdesk.domain.text import clean_text
 
@@ -54,58 +53,31 @@ FRONT_MATTER: Final = "+++"
 EDIT_KEYS: Final = ("title", "title_en", "category", "tags", "intents", "questions", "summary")
 
 
-def _actor() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name from the OS (containers without /etc/passwd entries)
-        return "admin"
-
-
-def _safe(text: str, max_chars: int | None = None) -> str:
-    """One line fit for the terminal and the database: escape sequences and control
-    characters removed, bytes of an undecodable file name shown as U+FFFD."""
-    text = str(text).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return clean_text(text, keep_newlines=False, max_chars=max_chars)
-
-
-@contextmanager
-def _database(click_ctx: click.Context) -> Iterator[Database]:
-    """Open the database chosen with ``--db``; a clear error when it is missing or not one."""
-    from sqlalchemy.exc import DatabaseError
-
-    from csdesk.admin import existing_db_path
+def _open_database(db_path: Path) -> Database:
     from csdesk.server.db import Database
 
-    db_path = existing_db_path(click_ctx, _safe, key=_DB_KEY)
     db = Database(db_path)
     try:
         db.create_tables()  # an older database gets the knowledge table
-    except DatabaseError as exc:
+    except Exception:
         db.dispose()
-        raise click.ClickException(f"{_safe(str(db_path))} is not a csdesk database ({exc.orig})") from exc
-    try:
-        yield db
-    finally:
-        db.dispose()
+        raise
+    return db
+
+
+def _database(click_ctx: click.Context) -> AbstractContextManager[Database]:
+    """Open the database chosen with ``--db``; a clear error when it is missing or not one."""
+    return open_database(click_ctx, _DB_KEY, _open_database, lambda db: db.dispose())
 
 
 def _audit(session: Any, detail: str) -> None:
     from csdesk.server.audit import audit
 
-    audit(session, agent_id=None, type="admin", detail=f"kb {detail} by {_actor()}"[:1000])
+    audit(session, agent_id=None, type="admin", detail=f"kb {detail} by {actor()}"[:1000])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=(
-        "The backend's SQLite database. Default: server.db in the data folder, the same "
-        "file `csdesk server` uses without --db. For the demo backend pass "
-        "<data folder>/demo/demo.db."
-    ),
-)
+@db_option
 @click.pass_context
 def kb(click_ctx: click.Context, db_path: Path | None) -> None:
     """Knowledge base of a csdesk backend: import documents, list, show, edit, publish, retire.
@@ -123,7 +95,7 @@ def kb(click_ctx: click.Context, db_path: Path | None) -> None:
 def _category_root(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
-    parts = tuple(_safe(part).strip() for part in value.split("/"))
+    parts = tuple(safe(part).strip() for part in value.split("/"))
     return tuple(part for part in parts if part)
 
 
@@ -180,7 +152,7 @@ def import_(
     drafts_added = False
     with (_nothing() if dry_run else _database(click_ctx)) as db:
         for path in paths:
-            shown = _safe(str(path))
+            shown = safe(str(path))
             try:
                 document = read_document(path, depth=depth)
                 prepared = [
@@ -209,13 +181,13 @@ def import_(
                             outcomes.append(
                                 upsert_article(
                                     session, ident, content, status=wanted,
-                                    source=f"import:{_safe(path.name, 200)}",
+                                    source=f"import:{safe(path.name, 200)}",
                                 )
                             )
                         counts = {k: outcomes.count(k) for k in totals}
                         _audit(
                             session,
-                            f"import {_safe(path.name, 200)}: {counts['new']} new, "
+                            f"import {safe(path.name, 200)}: {counts['new']} new, "
                             f"{counts['updated']} updated",
                         )
                 except KnowledgeError as exc:
@@ -232,9 +204,9 @@ def import_(
             click.echo(f"{shown}: {len(prepared)} {noun} ({document.kind})")
             for (ident, _section, content), outcome in zip(prepared, outcomes, strict=True):
                 where = " / ".join(content.category)
-                click.echo(f"  {outcome:<9} {ident}  {_safe(content.title)}" + (f"  [{_safe(where)}]" if where else ""))
+                click.echo(f"  {outcome:<9} {ident}  {safe(content.title)}" + (f"  [{safe(where)}]" if where else ""))
             for warning in document.warnings:
-                click.echo(f"  warning: {_safe(warning)}")
+                click.echo(f"  warning: {safe(warning)}")
     if not dry_run:
         files = len(paths) - failed
         click.echo(
@@ -253,14 +225,6 @@ def _nothing() -> Iterator[None]:
 
 
 # -- list / show -------------------------------------------------------------------
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
 
 
 def _local(row: KnowledgeArticle) -> str:
@@ -295,14 +259,14 @@ def list_(click_ctx: click.Context, status: str | None, query: str | None, as_js
             return
         header = ["ID", "STATUS", "VER", "UPDATED", "CATEGORY", "TITLE"]
         lines = [
-            [row.id, row.status, str(row.version), _local(row), _safe(" / ".join(row.category), 60),
-             _safe(row.title, 80)]
+            [row.id, row.status, str(row.version), _local(row), safe(" / ".join(row.category), 60),
+             safe(row.title, 80)]
             for row in rows
         ]
     if lines:
-        widths = [max(_width(cells[i]) for cells in [header, *lines]) for i in range(len(header))]
+        widths = [max(display_width(cells[i]) for cells in [header, *lines]) for i in range(len(header))]
         for cells in [header, *lines]:
-            click.echo("  ".join(_pad(c, w) for c, w in zip(cells, widths, strict=True)).rstrip())
+            click.echo("  ".join(pad(c, w) for c, w in zip(cells, widths, strict=True)).rstrip())
     total = sum(counts.values())
     summary = ", ".join(f"{n} {name}" for name, n in counts.items())
     click.echo(f"{len(lines)} of {total} articles ({summary}).")
@@ -336,11 +300,11 @@ def show(click_ctx: click.Context, article_id: str, as_json: bool) -> None:
             ("summary", row.summary),
         ]
         for name, value in fields:
-            click.echo(f"{name + ':':<10}{_safe(value)}")
+            click.echo(f"{name + ':':<10}{safe(value)}")
         if row.questions:
             click.echo("questions:")
             for question in row.questions:
-                click.echo(f"  - {_safe(question)}")
+                click.echo(f"  - {safe(question)}")
         click.echo("")
         click.echo(clean_text(row.body))
 
@@ -484,9 +448,9 @@ def edit(
         try:
             return path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
-            raise click.ClickException(f"{_safe(str(path))} is not UTF-8 text") from exc
+            raise click.ClickException(f"{safe(str(path))} is not UTF-8 text") from exc
         except OSError as exc:
-            raise click.ClickException(f"cannot read {_safe(str(path))}: {exc.strerror}") from exc
+            raise click.ClickException(f"cannot read {safe(str(path))}: {exc.strerror}") from exc
 
     changes: dict[str, Any] = {}
     for key, value in (("title", title), ("title_en", title_en), ("summary", summary)):

@@ -38,10 +38,17 @@ Fixtures
     the newest code. SMS codes are only offered when the test turns them on:
     ``@pytest.mark.backend_settings(sms_enabled=True)``.
 
+``db``
+    A seeded backend database file, closed again (``tmp_path/backend/server.db``),
+    for the ``csdesk admin`` / ``csdesk kb`` tests; run a group on it with
+    :func:`run_cli`.
+
 Helpers
 -------
 :func:`totp_now` ``(secret, offset_steps=0) -> str`` and :func:`bearer`
-``(token) -> dict`` are plain functions here as well.
+``(token) -> dict`` are plain functions here as well, with
+:func:`make_settings`, :func:`run_cli` and :func:`restartable_server` (a
+backend on a fixed port that a test stops and starts again).
 """
 
 from __future__ import annotations
@@ -52,9 +59,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import click
 import httpx
 import pyotp
 import pytest
+from click.testing import CliRunner, Result
 
 from csdesk.server.config import ServerSettings
 from csdesk.server.runner import BackgroundServer
@@ -111,6 +120,40 @@ def make_settings(db_path: Path, **overrides: Any) -> ServerSettings:
     """Test settings: cheap Argon2, 1 s heartbeat, then ``overrides``."""
     values: dict[str, Any] = {"heartbeat": 1.0, **ServerSettings.fast_hashing(), **overrides}
     return ServerSettings(db_path=db_path, **values)
+
+
+def restartable_server(tmp_path: Path, **overrides: Any) -> tuple[BackgroundServer, ServerSettings, int]:
+    """A started backend on a fixed free port over ``tmp_path/db/csdesk.db``
+    (0.3 s heartbeat, then ``overrides``): ``(server, settings, port)``.
+
+    The test stops it (``server.stop()``) and brings it back on the same port
+    and data with ``BackgroundServer(settings, port=port).start()``."""
+    from csdesk.demo import free_port
+
+    port = free_port()
+    settings = make_settings(tmp_path / "db" / "csdesk.db", **{"heartbeat": 0.3, **overrides})
+    return BackgroundServer(settings, port=port).start(), settings, port
+
+
+def run_cli(group: click.Command, db: Path | None, *args: str) -> Result:
+    """``group --db DB ARGS…`` run with click's ``CliRunner`` (no ``--db`` when ``db`` is None)."""
+    prefix = ["--db", str(db)] if db is not None else []
+    return CliRunner().invoke(group, [*prefix, *args])
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """A seeded backend database file (demo data: agents, announcements, articles,
+    phrases), closed again: ``tmp_path/backend/server.db`` (for ``csdesk admin``
+    and ``csdesk kb``, which open the file themselves)."""
+    from csdesk.server.context import ServerContext
+    from csdesk.server.seed import seed_if_new
+
+    path = tmp_path / "backend" / "server.db"
+    ctx = ServerContext.open(make_settings(path))
+    seed_if_new(ctx)
+    ctx.close()
+    return path
 
 
 @pytest.fixture

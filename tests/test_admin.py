@@ -14,7 +14,8 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select
 
-from csdesk.admin import admin, default_db_path
+from csdesk.admin import admin
+from csdesk.cli_common import default_db_path
 from csdesk.domain.password_policy import DEFAULT_POLICY
 from csdesk.server import lockout
 from csdesk.server.config import ServerSettings
@@ -22,25 +23,14 @@ from csdesk.server.context import ServerContext
 from csdesk.server.db import utcnow
 from csdesk.server.models import Agent, Announcement, AuditEvent, SignInGuard
 from csdesk.server.runner import BackgroundServer
-from csdesk.server.seed import DEMO_AGENTS, DEMO_FIRST_SIGN_IN, seed_if_new
-from tests.conftest import make_settings
+from csdesk.server.seed import DEMO_AGENTS, DEMO_FIRST_SIGN_IN
+from tests.conftest import make_settings, run_cli
 
 PASSWORD_LINE = re.compile(r"\(shown only now\): (\S+)$", re.MULTILINE)
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """A seeded backend database (demo agents), closed again."""
-    path = tmp_path / "backend" / "server.db"
-    ctx = ServerContext.open(make_settings(path))
-    seed_if_new(ctx)
-    ctx.close()
-    return path
-
-
 def run(db: Path | None, *args: str) -> Result:
-    prefix = ["--db", str(db)] if db is not None else []
-    return CliRunner().invoke(admin, [*prefix, *args])
+    return run_cli(admin, db, *args)
 
 
 def _password(result: Result) -> str:

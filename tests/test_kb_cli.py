@@ -20,28 +20,16 @@ from csdesk.kb_cli import kb, parse_edit
 from csdesk.server.context import ServerContext
 from csdesk.server.knowledge import load_demo_articles
 from csdesk.server.models import AuditEvent, Change, KnowledgeArticle
-from csdesk.server.seed import seed_if_new
 from csdesk.server.sync import sync_page
-from tests.conftest import make_settings
+from tests.conftest import make_settings, run_cli
 from tests.shared_seeds import operations_guide
 
 ID_LINE = re.compile(r"^\s+(new|updated|unchanged|dry-run)\s+(KB-IMP-[0-9A-F]{12})\s+(.*)$", re.MULTILINE)
 DEMO_COUNT = len(load_demo_articles())
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """A seeded backend database (demo agents and articles), closed again."""
-    path = tmp_path / "backend" / "server.db"
-    ctx = ServerContext.open(make_settings(path))
-    seed_if_new(ctx)
-    ctx.close()
-    return path
-
-
 def run(db: Path | None, *args: str) -> Result:
-    prefix = ["--db", str(db)] if db is not None else []
-    return CliRunner().invoke(kb, [*prefix, *args])
+    return run_cli(kb, db, *args)
 
 
 def ok(db: Path, *args: str) -> Result:

@@ -66,6 +66,19 @@ def test_mixed_queries_find_the_article(index: KnowledgeIndex, query: str, expec
     assert ids(index.search(query, limit=3))[:3].count(expected) == 1, ids(index.search(query, limit=5))
 
 
+@pytest.mark.parametrize(("query", "expected"), [
+    # QA: a bare verb (用, 办 …) matched inside 费用/办理 and outranked the subject.
+    ("手机银行怎么用？", "KB-MOB-001"),
+    ("手机银行要怎么办", "KB-MOB-001"),
+    ("帮我问一下手机银行", "KB-MOB-001"),
+    # QA: 帐 is how many customers write 账.
+    ("转帐限额", "KB-XFER-007"),
+    ("转帐被拒绝", "KB-XFER-007"),
+])
+def test_everyday_chinese_questions_rank_the_subject_first(index: KnowledgeIndex, query: str, expected: str) -> None:
+    assert ids(index.search(query, limit=1)) == [expected], ids(index.search(query, limit=5))
+
+
 def test_short_chinese_word_matches_inside_longer_words(index: KnowledgeIndex) -> None:
     hits = index.search("密码", limit=10)
     assert len(hits) >= 3
@@ -329,6 +342,7 @@ def test_fold_keeps_offsets() -> None:
     for text in ("ＡＢＣ　ｄｅｆ", "İstanbul", "Straße", "信用卡 CARD"):
         assert len(fold(text)) == len(text)
     assert fold("ＡＴＭ") == "atm"
+    assert fold("转帐 帐户") == "转账 账户"
 
 
 def test_phrase_synonyms_fold_variants() -> None:

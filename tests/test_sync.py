@@ -314,3 +314,47 @@ async def test_concurrent_calls_refresh_once(backend, tmp_path: Path) -> None:
         assert (await session.api.me()).employee_id == AGENT["employee_id"]
     finally:
         await session.close()
+
+
+async def test_a_failing_listener_never_stops_the_outbox_push(backend, tmp_path: Path, caplog) -> None:
+    """A bug in a desk callback (``on_sent``, ``on_status`` …) is logged; the
+    push loop carries on and every queued item is still delivered once."""
+    session = await signed_in(backend.url, tmp_path)
+    seen: list[str] = []
+
+    def broken(*_: object) -> None:
+        seen.append("called")
+        raise RuntimeError("listener bug")
+
+    try:
+        await session.initial_sync()
+        anns = await session.unread_announcements()
+        session.sync.on_sent = broken
+        session.sync.on_status = broken
+        session.sync.on_change = broken
+        for ann in anns[:2]:
+            await session.acknowledge(ann)
+        assert await session.sync.push_once() is True
+        assert await session.sync.push_once() is True
+        assert session.sync.outbox.pending_count() == 0
+        db = backend.context.settings.db_path
+        assert count(db, "select count(*) from announcement_acks") == 2
+        assert seen and "listener bug" in caplog.text
+    finally:
+        await session.close()
+
+
+def test_a_failing_contact_listener_does_not_stop_the_next_one(caplog) -> None:
+    from csdesk.services.contact import ContactService
+
+    service = ContactService.__new__(ContactService)
+    service._listeners = []
+    heard: list[str] = []
+
+    def broken(change: object) -> None:
+        raise RuntimeError("listener bug")
+
+    service.add_listener(broken)
+    service.add_listener(lambda change: heard.append(change.kind))
+    service._notify("state")
+    assert heard == ["state"] and "listener bug" in caplog.text

@@ -19,20 +19,19 @@ No I/O and no Textual here: the backend, ``csdesk kb`` and the desk share it.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Final, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from csdesk.domain.ids import ID_MAX, ID_PATTERN  # article ids (kb.ID_MAX, kb.ID_PATTERN)
+
 #: Name of the sync collection (``GET /api/v1/sync/knowledge``, local ``knowledge.json``).
 KNOWLEDGE_COLLECTION: Final = "knowledge"
 
 # -- limits (characters, counted as Python ``len``; checked by the backend on every write)
 
-#: Longest article id; ids are ``[A-Za-z0-9][A-Za-z0-9._-]*`` (the change log's item id is 64).
-ID_MAX: Final = 64
 #: Longest title and English title.
 TITLE_MAX: Final = 200
 #: Longest Markdown body (a long manual chapter fits; a whole book does not).
@@ -52,7 +51,6 @@ QUESTION_MAX: Final = 300
 INTENTS_MAX: Final = 32
 INTENT_MAX: Final = 64
 
-ID_PATTERN: Final = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 
 
 class KnowledgeStatus(StrEnum):

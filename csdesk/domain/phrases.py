@@ -59,8 +59,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final, Literal
 
+from csdesk.domain.ids import ID_PATTERN  # phrase ids: also ph.ID_PATTERN for the backend
 from csdesk.domain.surnames import split_surname
-from csdesk.domain.text import clean_text
+from csdesk.domain.text import clean_body, one_line
 
 # -- limits and names -----------------------------------------------------------------
 
@@ -76,11 +77,6 @@ BODY_MAX: Final = 2000
 LABEL_MAX: Final = 40
 #: Most personal phrases one agent may keep.
 PERSONAL_MAX: Final = 500
-#: Longest phrase id, characters.
-ID_MAX: Final = 64
-
-#: What a phrase id looks like.
-ID_PATTERN: Final = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 #: What a code looks like once lower-cased (:func:`normalize_code`).
 CODE_PATTERN: Final = re.compile(r"\A[a-z0-9][a-z0-9_-]{0,15}\Z")
 
@@ -232,7 +228,7 @@ def _safe_value(raw: str | None) -> str | None:
     makes a new placeholder); None when empty."""
     if raw is None:
         return None
-    value = " ".join(clean_text(str(raw), keep_newlines=False).split())
+    value = one_line(str(raw))
     value = value.replace("{", "｛").replace("}", "｝")
     return value or None
 
@@ -298,7 +294,7 @@ def customer_title(name: str, id_number_masked: str | None, *, chinese: bool) ->
     None when the sex is not known, the name is empty, or (English) the
     surname has no pinyin in the table: the agent then writes it.
     """
-    name = " ".join(clean_text(name, keep_newlines=False).split())
+    name = one_line(name)
     sex = sex_from_masked_id(id_number_masked)
     if not name or sex is None:
         return None
@@ -340,17 +336,6 @@ def normalize_code(raw: str) -> str:
     return unicodedata.normalize("NFKC", raw).strip().lower()
 
 
-def _one_line(raw: str) -> str:
-    return " ".join(clean_text(raw, keep_newlines=False).split())
-
-
-def clean_body(raw: str) -> str:
-    """A body as stored: cleaned (no control characters or escape sequences), trailing
-    spaces of lines and blank lines at both ends removed."""
-    lines = [line.rstrip() for line in clean_text(raw).split("\n")]
-    return "\n".join(lines).strip("\n")
-
-
 @dataclass(frozen=True)
 class PhraseFields:
     """The editable content of a phrase: ``code``, ``title``, ``body``, ``category``.
@@ -370,9 +355,9 @@ class PhraseFields:
         one line (whitespace runs collapsed), body by :func:`clean_body`."""
         return cls(
             code=normalize_code(code),
-            title=_one_line(title),
+            title=one_line(title),
             body=clean_body(body),
-            category=_one_line(category),
+            category=one_line(category),
         )
 
 

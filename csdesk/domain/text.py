@@ -7,6 +7,7 @@ terminal escape sequences are stripped before display.
 from __future__ import annotations
 
 import re
+from typing import Final
 
 # CSI, OSC, DCS/SOS/PM/APC strings and two-byte ESC sequences (ECMA-48 §5).
 _ESCAPES = re.compile(
@@ -23,6 +24,10 @@ _ESCAPES = re.compile(
 # C0 except TAB and LF, DEL, C1, bidi overrides/isolates/marks that can reorder
 # text (LRM, RLM, ALM, LRE…RLO, LRI…PDI), and the BOM / zero-width no-break space.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+#: Characters of a paste or prefill that are cleaned, in multiples of the cap
+#: (what lies beyond can never fit: it is only counted, as it came).
+CLEAN_WINDOW_CAPS: Final = 2
 
 
 def clean_text(raw: str, *, keep_newlines: bool = True, max_chars: int | None = None) -> str:
@@ -43,3 +48,35 @@ def clean_text(raw: str, *, keep_newlines: bool = True, max_chars: int | None = 
     if max_chars is not None and len(text) > max_chars:
         text = text[: max(0, max_chars - 1)] + "…"
     return text
+
+
+def one_line(raw: str) -> str:
+    """``raw`` as a one-line field (title, category, tag): cleaned
+    (:func:`clean_text` without newlines), every run of white space one space,
+    no white space at either end."""
+    return " ".join(clean_text(raw, keep_newlines=False).split())
+
+
+def clean_body(raw: str) -> str:
+    """A multi-line text (a phrase or article body) as stored: cleaned
+    (:func:`clean_text`, newlines kept), trailing white space of every line
+    and blank lines at both ends removed."""
+    lines = [line.rstrip() for line in clean_text(raw).split("\n")]
+    return "\n".join(lines).strip("\n")
+
+
+def fit_text(raw: str, room: int, cap: int) -> tuple[str, int]:
+    """A paste ``raw`` made to fit a field of ``cap`` characters that has room
+    for ``room`` more: ``(text, dropped)``.
+
+    ``text`` is ``raw`` cleaned (:func:`clean_text`, newlines kept) and cut to
+    ``room`` characters (a ``room`` below 0 counts as 0). Only the first
+    ``cap`` × :data:`CLEAN_WINDOW_CAPS` characters are cleaned; ``dropped``
+    counts the characters left out: those of the cleaned text past ``room``,
+    plus all past the part cleaned, counted as they came (0 when all fit).
+    """
+    room = max(0, room)
+    window = cap * CLEAN_WINDOW_CAPS
+    beyond = max(0, len(raw) - window)
+    cleaned = clean_text(raw[:window] if beyond else raw)
+    return cleaned[:room], max(0, len(cleaned) - room) + beyond

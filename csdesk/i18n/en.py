@@ -356,6 +356,7 @@ MESSAGES: dict[str, str] = {
     "checklist.risk_disclosure": "Risk disclosure",
     "checklist.confirm": "Understood? Anything else?",
     "checklist.wrap_up": "Wrap up",
+    "checklist.locked": "(locked: possible fraud)",
     "checklist.not_needed": "(not needed)",
     "panels.conversation": "Conversation",
     "panels.card": "Customer",

@@ -35,7 +35,10 @@ class AnnouncementsScreen(Screen[None]):
     """Shows ``items`` (unread announcements); pops itself when done.
 
     ``start_id``: the announcement highlighted first (default: the newest),
-    e.g. the one picked in the to-do list.
+    e.g. the one picked in the to-do list. ``close_if_read``: opened because
+    an announcement arrived; if every item turns out acknowledged by the time
+    the screen shows (an ack landed while the list was being read), it closes
+    itself instead of showing a stale list.
     """
 
     CSS_PATH = "announcements.tcss"
@@ -45,9 +48,12 @@ class AnnouncementsScreen(Screen[None]):
         Binding("escape", "continue", "announcements.close", id="announcements.close"),
     ]
 
-    def __init__(self, items: list[Announcement], start_id: str | None = None) -> None:
+    def __init__(
+        self, items: list[Announcement], start_id: str | None = None, *, close_if_read: bool = False
+    ) -> None:
         super().__init__()
         self.start_id = start_id
+        self.close_if_read = close_if_read
         translate_bindings(self)
         from csdesk.services.session import is_unread
 
@@ -87,6 +93,28 @@ class AnnouncementsScreen(Screen[None]):
             ids = [ann.id for ann in self.items]
             option_list.highlighted = ids.index(self.start_id) if self.start_id in ids else 0
         self._render_status()
+        self._catch_up()
+
+    @work(group="ack")
+    async def _catch_up(self) -> None:
+        """Mark items acknowledged since the list was read (on this or
+        another screen), so no announcement asks for a second ack."""
+        from csdesk.services.session import is_unread
+        from csdesk.store.errors import StoreError
+
+        session = self.app.get_session()
+        try:
+            fresh = {a.id: a for a in await session.announcements()}
+        except (StoreError, AssertionError):  # signed out meanwhile: nothing to catch up
+            return
+        done = {a.id for a in self.items if a.id in fresh and not is_unread(fresh[a.id])}
+        if not done - self.acked:
+            return
+        self.acked |= done
+        if self.close_if_read and len(self.acked) == len(self.items):
+            self.dismiss()
+            return
+        self._refresh_list()
 
     def retranslate(self) -> None:
         """Relabel in the current language; the highlighted item stays."""
@@ -150,14 +178,17 @@ class AnnouncementsScreen(Screen[None]):
                 self.notify(describe_error(exc), severity="error", markup=False)
                 return
             self.acked.add(ann.id)
+        self._refresh_list()
+        if then_close:
+            self.dismiss()
+
+    def _refresh_list(self) -> None:
         option_list = self.query_one(OptionList)
         highlighted = option_list.highlighted
         option_list.set_options(self._options())
         option_list.highlighted = highlighted
         self._render_status()
         self._show_current()
-        if then_close:
-            self.dismiss()
 
     def palette_commands(self) -> Iterable[SystemCommand]:
         """Announcement entries of the command palette."""

@@ -34,6 +34,7 @@ from csdesk.i18n import t
 from csdesk.screens.desk_live import LIVE_BINDINGS, LiveDeskMixin
 from csdesk.screens.desk_knowledge import KNOWLEDGE_BINDINGS, KnowledgeDeskMixin
 from csdesk.screens.desk_phrases import PHRASE_BINDINGS, PhraseDeskMixin
+from csdesk.screens.stack import tell_screens
 from csdesk.widgets.activity_log import ActivityLog
 from csdesk.widgets.agent_bar import AgentBar, BarState
 from csdesk.themes import status_style
@@ -231,18 +232,12 @@ class DeskScreen(LiveDeskMixin, KnowledgeDeskMixin, PhraseDeskMixin, Screen[None
         from csdesk.services.todos import TODO_COLLECTIONS
 
         if message.name == RECORDS:
-            for screen in self.app.screen_stack:
-                changed = getattr(screen, "records_changed", None)
-                if changed is not None:
-                    changed()
+            tell_screens(self.app, "records_changed")
             return
         if message.name not in TODO_COLLECTIONS:
             return
         self.recount_todos()
-        for screen in self.app.screen_stack:
-            changed = getattr(screen, "todos_changed", None)
-            if changed is not None:
-                changed()
+        tell_screens(self.app, "todos_changed")
 
     # -- events from the session -------------------------------------------
 
@@ -280,10 +275,7 @@ class DeskScreen(LiveDeskMixin, KnowledgeDeskMixin, PhraseDeskMixin, Screen[None
         )
         # The ACW counters (here and in an open wrap-up form) say when the backend is unreachable.
         self.query_one(ContactTimers).set_online(status.online)
-        for screen in self.app.screen_stack:
-            tell = getattr(screen, "set_online", None)
-            if screen is not self and callable(tell):
-                tell(status.online)
+        tell_screens(self.app, "set_online", status.online, skip=self)
         self._show()
 
     def on_desk_screen_announcement_arrived(self, message: AnnouncementArrived) -> None:
@@ -337,9 +329,9 @@ class DeskScreen(LiveDeskMixin, KnowledgeDeskMixin, PhraseDeskMixin, Screen[None
         if not items:
             self.notify(t("desk.no_announcements"), markup=False)
             return
-        if isinstance(self.app.screen, AnnouncementsScreen):
-            return
-        await self.app.push_screen(AnnouncementsScreen(items))
+        if any(isinstance(screen, AnnouncementsScreen) for screen in self.app.screen_stack):
+            return  # one list at a time (the sign-in one may be opening under us)
+        await self.app.push_screen(AnnouncementsScreen(items, close_if_read=unread_only))
 
     @work(group="sync")
     async def action_retry_failed(self) -> None:

@@ -34,6 +34,7 @@ the MRO that defines one.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -42,12 +43,15 @@ from textual.app import SystemCommand
 from textual.binding import Binding
 
 from csdesk.i18n import t
+from csdesk.screens.stack import tell_screens
 from csdesk.widgets.bindings import key_hint
 
 if TYPE_CHECKING:
     from csdesk.screens.kb_article import ArticleInsert
     from csdesk.search import Hit
     from csdesk.services.knowledge import KnowledgeService
+
+_log = logging.getLogger(__name__)
 
 #: Keys of the knowledge features on the desk (descriptions ``key.desk.*``).
 #: Priority: the composer's TextArea would otherwise take them.
@@ -111,12 +115,13 @@ class KnowledgeDeskMixin:
         try:
             change = await service.load()
         except Exception:
+            _log.debug("knowledge index not loaded", exc_info=True)
             return  # the store closed (signing out); the next change tries again
         if change.built or not change.changed:
             if change.built:
                 self._kb_suggest(force=True)
             return
-        self._kb_tell("knowledge_changed")
+        tell_screens(self.app, "knowledge_changed", skip=self)
         if change.upserted:
             getattr(self, "notify")(
                 t("kbdesk.updated", count=len(change.upserted), key=key_hint(self, "desk.knowledge")),  # type: ignore[arg-type]
@@ -136,7 +141,8 @@ class KnowledgeDeskMixin:
         try:
             await sync.pull(KNOWLEDGE_COLLECTION)
         except Exception:
-            pass  # offline: the local copy serves; the next pull or reconnect catches up
+            # offline: the local copy serves; the next pull or reconnect catches up
+            _log.debug("knowledge pull failed", exc_info=True)
 
     def on_desk_screen_collection_changed(self, message: Any) -> None:
         from csdesk.services.sync import KNOWLEDGE_COLLECTION
@@ -159,13 +165,14 @@ class KnowledgeDeskMixin:
         state = (contact.id, contact.status.value) if contact is not None else (None, None)
         if state != self._kb_contact_state:
             self._kb_contact_state = state
-            self._kb_tell("contact_changed")
+            tell_screens(self.app, "contact_changed", skip=self)
         self._kb_suggest()
 
     def _kb_contact(self) -> Any:
         try:
             return self.app.get_session().contact.contact
         except Exception:
+            _log.debug("no contact to suggest for", exc_info=True)
             return None
 
     def _kb_can_send(self) -> bool:
@@ -209,6 +216,7 @@ class KnowledgeDeskMixin:
         try:
             hits = await service.suggest(list(lines), SUGGEST_COUNT)
         except Exception:
+            _log.debug("knowledge suggestions failed", exc_info=True)
             return
         if seq == self._kb_seq:  # else the customer spoke again meanwhile
             self._kb_show(hits)
@@ -220,15 +228,8 @@ class KnowledgeDeskMixin:
         try:
             getattr(self, "query_one")(LiveContact).suggestions.show_hits(self.kb_suggestions)
         except Exception:
-            pass  # the desk is being taken down
-        self._kb_tell("suggestions_changed", self.kb_suggestions)
-
-    def _kb_tell(self, hook: str, *args: Any) -> None:
-        """Call ``hook(*args)`` on every other screen on the stack that has it."""
-        for screen in list(self.app.screen_stack):
-            method = getattr(screen, hook, None)
-            if screen is not self and callable(method):
-                method(*args)
+            _log.debug("suggestions not shown (the desk is being taken down)", exc_info=True)
+        tell_screens(self.app, "suggestions_changed", self.kb_suggestions, skip=self)
 
     def on_kb_suggestion_bar_chosen(self, message: Any) -> None:
         message.stop()

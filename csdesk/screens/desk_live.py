@@ -370,7 +370,7 @@ class LiveDeskMixin:
             return
         result = self._checklist_result(contact)
         getattr(self, "query_one")(LiveContact).show_checklist(
-            result, missed=contact.status is ContactStatus.WRAP_UP
+            result, missed=contact.status is ContactStatus.WRAP_UP, locked=contact.verification_locked
         )
 
     def _log(self, line: str) -> None:

@@ -30,6 +30,7 @@ handler of every class in the MRO that defines one).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -41,11 +42,14 @@ from textual.binding import Binding
 from csdesk.domain.desk_settings import DEFAULT_PHRASE_KEY
 from csdesk.domain.phrases import PHRASE_COLLECTIONS
 from csdesk.i18n import t
+from csdesk.screens.stack import tell_screens
 from csdesk.widgets.bindings import key_hint
 
 if TYPE_CHECKING:
     from csdesk.domain.phrases import PlaceholderContext
     from csdesk.services.phrases import PhraseService
+
+_log = logging.getLogger(__name__)
 
 #: The quick-phrase key. Its key is the ``phrase_key`` setting (the app puts it
 #: in the keymap under this id), so it is not offered in the settings' key table.
@@ -98,11 +102,9 @@ class PhraseDeskMixin:
         try:
             await service.reload()
         except Exception:
+            _log.debug("phrases not reloaded", exc_info=True)
             return  # the store closed (signing out)
-        for screen in self.app.screen_stack:
-            changed = getattr(screen, "phrases_changed", None)
-            if changed is not None and screen is not self:
-                changed()
+        tell_screens(self.app, "phrases_changed", skip=self)
 
     def on_desk_screen_collection_changed(self, message: Any) -> None:
         if message.name in PHRASE_COLLECTIONS:

@@ -23,6 +23,7 @@ up to :data:`DISPLAY_MAX_CHARS` characters with a line saying so.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -46,6 +47,8 @@ if TYPE_CHECKING:
     from markdown_it import MarkdownIt
 
     from csdesk.services.knowledge import KnowledgeService
+
+_log = logging.getLogger(__name__)
 
 #: Most characters of a body rendered (BODY_MAX is 200,000; a chapter of a
 #: manual fits; past this the viewer says how much is not shown).
@@ -97,6 +100,21 @@ def article_header(article: dict[str, Any], *, favourite: bool, star_style: str 
              version=article.get("version") or "?", date=str(article.get("updated_at") or "")[:10])
     header.append("\n" + (f"{category} · " if category else "") + meta, style="dim")
     return header
+
+
+async def toggle_favourite(screen: Screen[Any], service: KnowledgeService, article_id: str) -> bool | None:
+    """Flip ``article_id``'s favourite mark and say so on ``screen`` (a toast):
+    True when it is a favourite now, False when no longer, None when the
+    change failed (the error is said instead; nothing changed)."""
+    try:
+        on = await service.toggle_favourite(article_id)
+    except Exception as exc:
+        from csdesk.screens.errors import describe_error
+
+        screen.notify(describe_error(exc), severity="error", markup=False)
+        return None
+    screen.notify(t("kb.favourite_added" if on else "kb.favourite_removed"), markup=False)
+    return on
 
 
 class ArticleScreen(Screen["ArticleInsert | None"]):
@@ -166,6 +184,7 @@ class ArticleScreen(Screen["ArticleInsert | None"]):
             article = await self.service.article(self.article_id)
             favourite = await self.service.is_favourite(self.article_id)
         except Exception:
+            _log.debug("article %s not loaded", self.article_id, exc_info=True)
             return  # the store closed (signing out)
         if article is None:
             if self.article is not None or not quiet:
@@ -236,15 +255,11 @@ class ArticleScreen(Screen["ArticleInsert | None"]):
         """f: add to / remove from the favourites."""
         if self.article is None:
             return
-        try:
-            self.favourite = await self.service.toggle_favourite(self.article_id)
-        except Exception as exc:
-            from csdesk.screens.errors import describe_error
-
-            self.notify(describe_error(exc), severity="error", markup=False)
+        on = await toggle_favourite(self, self.service, self.article_id)
+        if on is None:
             return
+        self.favourite = on
         self._show_header()
-        self.notify(t("kb.favourite_added" if self.favourite else "kb.favourite_removed"), markup=False)
 
     def action_send_summary(self) -> None:
         """s: the summary into the composer (the desk puts it there)."""

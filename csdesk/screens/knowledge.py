@@ -29,6 +29,7 @@ Layout: stacked at 80×24; the tree beside the list from :data:`WIDE_COLUMNS`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,8 @@ if TYPE_CHECKING:
     from csdesk.screens.kb_article import ArticleInsert
     from csdesk.search import CategoryNode, Hit
     from csdesk.services.knowledge import KnowledgeService
+
+_log = logging.getLogger(__name__)
 
 #: The views, in the order of the view bar.
 VIEWS = ("results", "suggested", "categories", "recent", "favourites")
@@ -320,6 +323,7 @@ class KnowledgeScreen(Screen["ArticleInsert | None"]):
             elif self.view == "categories" and self._category is not None:
                 self._category_articles = await self.service.articles(subtree_ids(self._category))
         except Exception:
+            _log.debug("knowledge list not loaded", exc_info=True)
             return  # the store closed (signing out)
         self._render_list(keep_highlight=keep_highlight)
         self._show_status()
@@ -426,6 +430,7 @@ class KnowledgeScreen(Screen["ArticleInsert | None"]):
         try:
             await self.service.mark_looked()
         except Exception:
+            _log.debug("recent articles not marked as looked at", exc_info=True)
             self._recent_marked = False
 
     def _view_label(self, view: str) -> str:
@@ -575,6 +580,7 @@ class KnowledgeScreen(Screen["ArticleInsert | None"]):
         try:
             self._favourites = set(await self.service.favourite_ids())
         except Exception:
+            _log.debug("favourites not loaded", exc_info=True)
             return
         self._show_views()
         await self._load_view()
@@ -582,18 +588,15 @@ class KnowledgeScreen(Screen["ArticleInsert | None"]):
     @work(group="kb-favourite")
     async def action_toggle_favourite(self) -> None:
         """ctrl+b: mark / unmark the highlighted article as a favourite."""
+        from csdesk.screens.kb_article import toggle_favourite
+
         article_id = self._highlighted_id()
         if article_id is None:
             return
-        try:
-            on = await self.service.toggle_favourite(article_id)
-        except Exception as exc:
-            from csdesk.screens.errors import describe_error
-
-            self.notify(describe_error(exc), severity="error", markup=False)
+        on = await toggle_favourite(self, self.service, article_id)
+        if on is None:
             return
         (self._favourites.add if on else self._favourites.discard)(article_id)
-        self.notify(t("kb.favourite_added" if on else "kb.favourite_removed"), markup=False)
         self._show_views()
         if self.view != "favourites":
             self._render_list()  # the star; the favourites view keeps the row until reloaded

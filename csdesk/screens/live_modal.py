@@ -21,6 +21,7 @@ from csdesk.i18n import t
 from csdesk.screens.errors import describe_error
 from csdesk.themes import status_style
 from csdesk.widgets.bindings import key_hint, translate_bindings
+from csdesk.widgets.capped_text_area import CappedTextArea
 from csdesk.widgets.form_screen import FormInput
 from csdesk.widgets.texts import LiveText, live_text
 
@@ -93,6 +94,10 @@ class LiveModal(ModalScreen[ScreenResultType]):
             self._say(self._failure(exc), "error")
 
     def on_form_input_too_long(self, event: FormInput.TooLong) -> None:
+        event.stop()
+        self._say(lambda: t("form.too_long"), "warn")
+
+    def on_capped_text_area_too_long(self, event: CappedTextArea.TooLong) -> None:
         event.stop()
         self._say(lambda: t("form.too_long"), "warn")
 

@@ -20,20 +20,21 @@ from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from csdesk.domain import phrases as ph
 from csdesk.domain.phrases import Phrase, PhraseFields, PhraseProblem, check_phrase
-from csdesk.domain.text import clean_text
 from csdesk.i18n import t
 from csdesk.themes import status_style
 from csdesk.widgets.bindings import key_hint, translate_bindings
+from csdesk.widgets.capped_text_area import CappedTextArea
 from csdesk.widgets.footer import Footer
 from csdesk.widgets.placeholders import PlaceholderHighlight
 
@@ -43,27 +44,20 @@ if TYPE_CHECKING:
 #: Problems shown before the first save attempt (the rest would nag while typing).
 LIVE_PROBLEMS = frozenset({"unknown-placeholder", "code-format", "code-taken", "too-long"})
 
+#: Seconds of no typing before the form is checked again (one check per pause).
+CHECK_DELAY = 0.15
 
-class PhraseBodyArea(PlaceholderHighlight, TextArea):
+
+class PhraseBodyArea(PlaceholderHighlight, CappedTextArea):
     """The body field: placeholders highlighted (known ones calmly: they fill
-    themselves); a paste is cleaned and cut to
-    :data:`csdesk.domain.phrases.BODY_MAX` characters (a notice says so)."""
+    themselves); at most :data:`csdesk.domain.phrases.BODY_MAX` characters,
+    typed or pasted (:class:`CappedTextArea`; the screen says when text was
+    left out)."""
 
     known_placeholders_fill = True
 
-    async def _on_paste(self, event: events.Paste) -> None:
-        event.stop()
-        event.prevent_default()
-        if self.read_only:
-            return
-        start, end = sorted(self.selection)
-        room = ph.BODY_MAX - (len(self.text) - len(self.get_text_range(start, end)))
-        text = clean_text(event.text[: ph.BODY_MAX * 2])
-        if len(text) > room or len(event.text) > ph.BODY_MAX * 2:
-            self.notify(t("phrase_editor.paste_cut", max=ph.BODY_MAX), severity="warning", markup=False)
-            text = text[: max(0, room)]
-        if text and (result := self.replace(text, start, end, maintain_selection_offset=False)):
-            self.move_cursor(result.end_location)
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, max_chars=ph.BODY_MAX, **kwargs)  # type: ignore[arg-type]
 
 
 def editor_row(phrase: Phrase) -> Text:
@@ -116,6 +110,8 @@ class PhraseEditorScreen(Screen[None]):
         #: A save was tried: every problem shows, live.
         self._tried = False
         self._status_line: Text = Text()
+        #: The pending check of what was typed (see _typed).
+        self._check_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="heading")
@@ -223,14 +219,16 @@ class PhraseEditorScreen(Screen[None]):
         if phrase is None:
             return
         if self._dirty() and phrase.id != self.editing:
-            self._ask(t("phrase_editor.discard_question"), lambda: self._load(phrase))
+            self._ask(lambda: t("phrase_editor.discard_question"), lambda: self._load(phrase))
         else:
             self._load(phrase)
 
     def _load(self, phrase: Phrase) -> None:
         self.editing = phrase.id
         self._set_form(phrase.fields)
-        self.query_one("#code", Input).focus()
+        code = self.query_one("#code", Input)
+        code.focus()
+        code.cursor_position = len(code.value)  # typing goes on from the end, not before the code
 
     # -- the form -------------------------------------------------------------------
 
@@ -287,10 +285,25 @@ class PhraseEditorScreen(Screen[None]):
     @on(Input.Changed)
     @on(TextArea.Changed, "#body")
     def _typed(self, event: Input.Changed | TextArea.Changed) -> None:
+        # The checks read the whole form: run them once the keys pause
+        # (CHECK_DELAY), not once per key of a long text typed in as keys.
         event.stop()
+        if self._check_timer is not None:
+            self._check_timer.stop()
+        self._check_timer = self.set_timer(CHECK_DELAY, self._check_typed)
+
+    def _check_typed(self) -> None:
+        self._check_timer = None
+        if not self.is_attached:
+            return
         if self._dirty():  # typed (not the form being filled): the last status is stale
             self._status_line = Text()
         self._show_problems()
+
+    @on(CappedTextArea.TooLong, "#body")
+    def _body_cut(self, event: CappedTextArea.TooLong) -> None:
+        event.stop()
+        self.notify(t("phrase_editor.paste_cut", max=ph.BODY_MAX), severity="warning", markup=False)
 
     @on(Input.Submitted)
     def _next_field(self, event: Input.Submitted) -> None:
@@ -302,7 +315,7 @@ class PhraseEditorScreen(Screen[None]):
     def action_new(self) -> None:
         """ctrl+n: an empty form for a new phrase (asks before dropping unsaved changes)."""
         if self._dirty():
-            self._ask(t("phrase_editor.discard_question"), self._new_form)
+            self._ask(lambda: t("phrase_editor.discard_question"), self._new_form)
         else:
             self._new_form()
 
@@ -341,7 +354,7 @@ class PhraseEditorScreen(Screen[None]):
         phrase = self._highlighted()
         if phrase is None or self.focused is not self.query_one("#list", OptionList):
             return
-        self._ask(t("phrase_editor.delete_question", code=phrase.code, title=phrase.title),
+        self._ask(lambda: t("phrase_editor.delete_question", code=phrase.code, title=phrase.title),
                   lambda: self._delete(phrase))
 
     @work(group="phrase-editor-save", exclusive=True)
@@ -364,15 +377,19 @@ class PhraseEditorScreen(Screen[None]):
     def action_close(self) -> None:
         """Esc: back (asks before dropping unsaved changes)."""
         if self._dirty():
-            self._ask(t("phrase_editor.discard_question"), lambda: self.dismiss(None))
+            self._ask(lambda: t("phrase_editor.discard_question"), lambda: self.dismiss(None))
         else:
             self.dismiss(None)
 
-    def _ask(self, question: str, then: Callable[[], object]) -> None:
+    def _ask(self, question: Callable[[], str], then: Callable[[], object]) -> None:
+        """Ask ``question()`` (worded again after a language switch); ``then()`` on yes.
+
+        Every question here is about losing something (a phrase, unsaved
+        changes): the focus starts on "No", so a stray Enter loses nothing."""
         from csdesk.screens.confirm import ConfirmScreen
 
         def answered(yes: bool | None) -> None:
             if yes:
                 then()
 
-        self.app.push_screen(ConfirmScreen(question), answered)
+        self.app.push_screen(ConfirmScreen(question, default=False), answered)

@@ -70,6 +70,7 @@ from csdesk.screens.live_modal import LiveModal, localized
 from csdesk.services.contact import ContactService
 from csdesk.themes import status_style
 from csdesk.widgets.bindings import key_hint
+from csdesk.widgets.capped_text_area import CappedTextArea
 from csdesk.widgets.contact_timers import ACW_URGENT_SECONDS
 from csdesk.widgets.form_screen import FormInput
 from csdesk.widgets.offer_banner import mmss
@@ -229,7 +230,7 @@ class WrapUpScreen(LiveModal[SessionRecordView | bool | None]):
                     yield Static("", id="chosen")
             with Horizontal(classes="row"):
                 yield Static(Text(t("wrapup.notes")), classes="label", id="label-notes")
-                yield TextArea(id="notes", compact=True)
+                yield CappedTextArea(id="notes", compact=True, max_chars=MAX_MESSAGE_CHARS)
             with Horizontal(classes="row"):
                 yield Static(Text(t("wrapup.business_types")), classes="label", id="label-types")
                 yield SelectionList[str](id="types", compact=True)

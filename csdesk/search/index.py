@@ -30,6 +30,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from csdesk.domain.text import clean_text
+from csdesk.domain.times import parse_utc
 from csdesk.search.snippet import Snippet, best_window, match_spans, plain_text
 from csdesk.search.text import ANALYZER, Analyzer, QueryWord, fold, is_han, pair
 
@@ -148,18 +149,6 @@ def _one_line(text: str) -> str:
     if _UNSAFE.search(text):
         return clean_text(text, keep_newlines=False)
     return text.replace("\n", " ")
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _str_list(value: Any) -> list[str]:
@@ -425,7 +414,7 @@ class KnowledgeIndex:
                 self._qdf[term] = self._qdf.get(term, 0) + 1
         self._q_alive += len(q_ordinals)
         doc = _Doc(ordinal, article, tuple(q_ordinals),
-                   _parse_time(article.get("updated_at")) or _EPOCH)
+                   parse_utc(article.get("updated_at")) or _EPOCH)
         self._by_ord.append(doc)
         self._docs[article["id"]] = doc
         self._learn_surface(words)
@@ -503,7 +492,7 @@ class KnowledgeIndex:
         a valid ``updated_at`` count as oldest and are left out when ``since``
         is given. Returns copies of the article dicts.
         """
-        cutoff = _parse_time(since)
+        cutoff = parse_utc(since)
         with self._lock:
             docs = [d for d in self._docs.values() if cutoff is None or d.updated > cutoff]
             top = heapq.nlargest(max(0, limit), docs, key=lambda d: (d.updated, d.article["id"]))

@@ -41,11 +41,16 @@ _MAX_WORD = 40
 
 _FOLD_TABLE = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 _FOLD_TABLE[0x3000] = 0x20
-_FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
+#: Variant characters customers type for the standard one of the banking
+#: vocabulary (转帐 for 转账, 帐户 for 账户): folded one to one.
+_VARIANTS = {ord("帐"): ord("账")}
+_FOLD_TABLE.update(_VARIANTS)
+_FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000帐]")
 
 
 def fold(text: str) -> str:
-    """Full-width ASCII → ASCII and lower-case, keeping one character per character.
+    """Full-width ASCII → ASCII, variant Han characters → standard (:data:`_VARIANTS`)
+    and lower-case, keeping one character per character.
 
     ``len(fold(s)) == len(s)`` always holds, so spans found in the result are
     spans in ``s``. A character whose lower case is longer (``İ``) keeps its

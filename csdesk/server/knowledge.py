@@ -39,7 +39,7 @@ from csdesk.domain.knowledge import (
     KnowledgeArticleDoc,
     KnowledgeStatus,
 )
-from csdesk.domain.text import clean_text
+from csdesk.domain.text import clean_body, clean_text, one_line
 from csdesk.server.changes import record_change
 from csdesk.server.context import ServerContext
 from csdesk.server.db import utcnow
@@ -91,26 +91,16 @@ class ArticleFields:
     summary: str = ""
 
 
-def _one_line(value: str) -> str:
-    return " ".join(clean_text(value, keep_newlines=False).split())
-
-
 def _clean_list(values: Iterable[str]) -> tuple[str, ...]:
     """One-line, stripped, without empties or repeats (case-insensitive, first kept)."""
     seen: set[str] = set()
     out: list[str] = []
     for raw in values:
-        item = _one_line(str(raw))
+        item = one_line(str(raw))
         if item and item.casefold() not in seen:
             seen.add(item.casefold())
             out.append(item)
     return tuple(out)
-
-
-def clean_body(body: str) -> str:
-    """A Markdown body as stored: cleaned, trailing spaces of lines and blank edges removed."""
-    lines = [line.rstrip() for line in clean_text(body).split("\n")]
-    return "\n".join(lines).strip("\n")
 
 
 def _check_len(name: str, value: str, limit: int) -> None:
@@ -148,14 +138,14 @@ def article_fields(
     :mod:`csdesk.domain.knowledge` (title ≤ 200, body ≤ 200,000 characters …).
     """
     result = ArticleFields(
-        title=_one_line(title),
+        title=one_line(title),
         body=clean_body(body),
-        title_en=_one_line(title_en),
+        title_en=one_line(title_en),
         category=_clean_list(category),
         tags=_clean_list(tags),
         questions=_clean_list(questions),
         intents=_clean_list(intents),
-        summary=_one_line(summary),
+        summary=one_line(summary),
     )
     if not result.title:
         raise KnowledgeError("the title is empty")

@@ -36,6 +36,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from csdesk.domain import phrases as ph
+from csdesk.domain.ids import ID_MAX
 from csdesk.domain.phrase_schemas import PhraseDeleted, PhraseDoc, PhraseWrite
 from csdesk.domain.phrases import MY_PHRASES, TEAM_PHRASES, PhraseFields, check_phrase
 from csdesk.server.changes import record_change
@@ -260,7 +261,7 @@ def _check_id(phrase_id: str) -> None:
             "validation-error",
             "The phrase id is not valid.",
             errors=[{"field": "path.phrase_id",
-                     "message": f"1-{ph.ID_MAX} letters, digits, '.', '_' or '-', starting with a letter or digit"}],
+                     "message": f"1-{ID_MAX} letters, digits, '.', '_' or '-', starting with a letter or digit"}],
         )
 
 

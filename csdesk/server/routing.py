@@ -174,9 +174,10 @@ class RoutingEngine:
                 .where(Contact.status == ContactStatus.QUEUED.value, Contact.queue.in_(queues))
                 .order_by(Contact.queue_rank, Contact.queued_at)
             ).all()
+            transferred_by = self._transferring_agents(session, waiting)
             pair = next(
                 ((contact, agent) for contact in waiting
-                 if (agent := self._agent_for(session, contact, ready)) is not None),
+                 if (agent := self._agent_for(contact, ready, transferred_by)) is not None),
                 None,
             )
             if pair is None:
@@ -197,7 +198,19 @@ class RoutingEngine:
             made += 1
 
     @staticmethod
-    def _agent_for(session: Session, contact: Contact, ready: Sequence[Agent]) -> Agent | None:
+    def _transferring_agents(session: Session, waiting: Sequence[Contact]) -> dict[str, str | None]:
+        """Contact id → agent id of the contacts that ``waiting`` were transferred
+        from (one query for the whole queue, none when nothing was transferred)."""
+        sources = {contact.transferred_from for contact in waiting if contact.transferred_from is not None}
+        if not sources:
+            return {}
+        rows = session.execute(select(Contact.id, Contact.agent_id).where(Contact.id.in_(sources)))
+        return {contact_id: agent_id for contact_id, agent_id in rows}
+
+    @staticmethod
+    def _agent_for(
+        contact: Contact, ready: Sequence[Agent], transferred_by: dict[str, str | None]
+    ) -> Agent | None:
         """The longest-idle agent of ``ready`` who may be offered ``contact``, or None.
 
         A transferred contact is never offered to the agent who transferred it
@@ -206,10 +219,9 @@ class RoutingEngine:
         it and bounce the customer back (the agent, just Ready after the
         transfer's wrap-up, is often the longest idle). It waits for another
         agent; contacts behind it may meanwhile go to that agent.
+        ``transferred_by``: :meth:`_transferring_agents` of the queue.
         """
-        excluded = None
-        if contact.transferred_from is not None:
-            excluded = session.scalar(select(Contact.agent_id).where(Contact.id == contact.transferred_from))
+        excluded = transferred_by.get(contact.transferred_from) if contact.transferred_from else None
         return next((agent for agent in ready if agent.employee_id != excluded), None)
 
     def _acw_overdue(self, session: Session, now: datetime) -> None:

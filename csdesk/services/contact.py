@@ -34,6 +34,7 @@ from csdesk.domain import contact_schemas as cs
 from csdesk.domain import schemas
 from csdesk.domain.agent_state import AgentState
 from csdesk.domain.contacts import ContactStatus, VerificationMethod
+from csdesk.services.listeners import tell
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -178,8 +179,8 @@ class ContactService:
     def add_listener(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(ContactChange)`` (in the event loop) after every change.
 
-        Returns a function that removes it. A listener's exception is not
-        caught: keep listeners to posting a message.
+        Returns a function that removes it. A listener's exception is
+        logged and does not stop the others (:func:`csdesk.services.listeners.tell`).
         """
         self._listeners.append(listener)
 
@@ -192,7 +193,7 @@ class ContactService:
     def _notify(self, kind: str, contact_id: str | None = None, line: cs.TranscriptLine | None = None) -> None:
         change = ContactChange(kind, contact_id, line)
         for listener in list(self._listeners):
-            listener(change)
+            tell(listener, change)
 
     # -- derived views ---------------------------------------------------------
 

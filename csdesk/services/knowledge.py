@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from csdesk.domain.times import parse_utc as _parse_time
 from csdesk.services.sync import KNOWLEDGE_COLLECTION as KNOWLEDGE
 from csdesk.store.local import LocalStore
 
@@ -103,19 +104,6 @@ class RecentArticles:
     newest: str | None
 
 
-def _parse_time(value: Any) -> datetime | None:
-    """An aware datetime from an ISO 8601 string (naive taken as UTC), else None."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def _stamp(doc: dict[str, Any]) -> tuple[Any, Any, Any]:
     """What identifies one state of a stored article: version, time, status."""
     return doc.get("version"), doc.get("updated_at"), doc.get("status")
@@ -162,7 +150,8 @@ def summary_text(article: dict[str, Any]) -> str:
         return summary
     from csdesk.search.snippet import plain_text
 
-    body = plain_text(str(article.get("body") or ""))
+    # Only the start can reach the summary: plain_text need not walk a long body.
+    body = plain_text(str(article.get("body") or "")[: BODY_SUMMARY_CHARS * 20])
     return clean_text(body, max_chars=BODY_SUMMARY_CHARS).strip() if body else ""
 
 

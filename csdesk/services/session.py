@@ -32,6 +32,7 @@ from csdesk.domain import schemas
 from csdesk.domain.agent_state import AgentState, NotReadyReason
 from csdesk.domain.identity import normalize_employee_id, normalize_otp
 from csdesk.services.last_agent import read_last_agent, write_last_agent
+from csdesk.services.listeners import tell
 from csdesk.services.preflight import PreflightResult, check_backend
 from csdesk.services.secrets import SecretStore
 from csdesk.services.contact import ContactService
@@ -207,8 +208,7 @@ class DeskSession:
         return store
 
     def _sync_status(self, status: SyncStatus) -> None:
-        if self.on_sync:
-            self.on_sync(status)
+        tell(self.on_sync, status)
         queued = self.contact.queued_wrap_up
         if status.failed and queued is not None:
             # Refused items stay in the outbox: was it the queued wrap-up?
@@ -237,8 +237,7 @@ class DeskSession:
             pass  # the next reconnect resyncs
 
     def _collection_changed(self, collection: str) -> None:
-        if self.on_collection_changed:
-            self.on_collection_changed(collection)
+        tell(self.on_collection_changed, collection)
 
     async def initial_sync(self) -> bool:
         """Learn the bank's desk policy, then pull every collection once.
@@ -311,8 +310,8 @@ class DeskSession:
             self.follower.kick()
 
     def _on_unauthorized(self) -> None:
-        if not self._signing_out and self.on_signed_out:
-            self.on_signed_out()
+        if not self._signing_out:
+            tell(self.on_signed_out)
 
     async def _refresh_state(self) -> None:
         me = await self.api.me()
@@ -321,8 +320,7 @@ class DeskSession:
 
     def _set_state(self, view: schemas.AgentStateView) -> None:
         self.state = view
-        if self.on_state:
-            self.on_state(view)
+        tell(self.on_state, view)
 
     async def _on_event(self, event: schemas.Event) -> None:
         if await self.contact.handle_event(event):
@@ -333,8 +331,8 @@ class DeskSession:
             except ValueError:
                 return
             self._set_state(view)
-            if view.state is AgentState.OFFLINE and not self._signing_out and self.on_signed_out:
-                self.on_signed_out()
+            if view.state is AgentState.OFFLINE and not self._signing_out:
+                tell(self.on_signed_out)
         elif event.type == "announcement" and self.sync and self.store:
             try:
                 ann = schemas.Announcement.model_validate(event.data)
@@ -346,8 +344,7 @@ class DeskSession:
                 await self.sync.pull("announcements")
             except ApiError:
                 pass
-            if self.on_announcement:
-                self.on_announcement(ann)
+            tell(self.on_announcement, ann)
         elif event.type in _PULL_ON_EVENT and self.sync and self.store:
             # Only a hint: pull this agent's copy (the pull reports the change).
             try:
@@ -358,8 +355,8 @@ class DeskSession:
             if await self.sync.io(self.sync.has_pending, "settings.update"):
                 return  # our own newer edit is queued; its result settles the version
             await self.sync.io(self.store.upsert, "settings", SETTINGS_ID, event.data)
-            if self.on_settings and isinstance(event.data.get("data"), dict):
-                self.on_settings(event.data["data"])
+            if isinstance(event.data.get("data"), dict):
+                tell(self.on_settings, event.data["data"])
 
     # -- announcements (operating guide §1.2) ------------------------------
 
@@ -475,8 +472,8 @@ class DeskSession:
 
     def _report_secret_notice(self) -> None:
         reason = self.secrets.take_notice() if self.on_secret_notice else None
-        if reason and self.on_secret_notice:
-            self.on_secret_notice(reason)
+        if reason:
+            tell(self.on_secret_notice, reason)
 
     async def _settle_token_saves(self) -> None:
         """Wait for keyring saves already started (so a later delete lands last)."""

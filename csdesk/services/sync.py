@@ -20,7 +20,9 @@ from typing import Any
 
 from csdesk.api.client import ApiClient
 from csdesk.api.errors import ApiError, OfflineError, ProblemError
+from csdesk.domain.knowledge import KNOWLEDGE_COLLECTION
 from csdesk.domain.phrases import MY_PHRASES, PHRASE_KINDS, TEAM_PHRASES, phrase_id_from_path
+from csdesk.services.listeners import tell
 from csdesk.store.local import LocalStore
 from csdesk.store.outbox import Outbox, OutboxItem
 
@@ -31,7 +33,7 @@ ACK_KIND = "announcement.ack"
 #: (issue #4, guide §3.3), for the records screen and replay.
 #: ``knowledge``: published knowledge articles (issue #5, guide §2.2/§3.1), readable offline.
 PULLED_COLLECTIONS: tuple[str, ...] = (
-    "announcements", "settings", "work_orders", "callbacks", "session_records", "knowledge",
+    "announcements", "settings", "work_orders", "callbacks", "session_records", KNOWLEDGE_COLLECTION,
     # issue #5 quick phrases (csdesk.domain.phrases): the team's, and the agent's own
     # (edited here offline-first through the outbox, kinds PHRASE_KINDS)
     TEAM_PHRASES, MY_PHRASES,
@@ -40,8 +42,6 @@ PULLED_COLLECTIONS: tuple[str, ...] = (
 WRAP_UP_KIND = "contact.wrap_up"
 #: Sync collection of the agent's session records (F8).
 RECORDS_COLLECTION = "session_records"
-#: Sync collection of the published knowledge articles (F3; ``csdesk.domain.knowledge``).
-KNOWLEDGE_COLLECTION = "knowledge"
 #: Outbox kinds whose delivery creates a document of a pulled collection.
 PULL_AFTER_PUSH: dict[str, str] = {WRAP_UP_KIND: RECORDS_COLLECTION}
 #: A personal phrase saved or deleted: the server's copy (its version) comes back by a pull.
@@ -123,8 +123,7 @@ class SyncService:
         status = SyncStatus(self._online, pending, failed, self._last_error)
         if status != self._status:
             self._status = status
-            if self.on_status:
-                self.on_status(status)
+            tell(self.on_status, status)
         return status
 
     async def set_online(self, online: bool, error: str | None = None) -> None:
@@ -188,8 +187,7 @@ class SyncService:
             return False
         else:
             await self.io(self._settle, item, result)
-            if self.on_sent:
-                self.on_sent(item, result)
+            tell(self.on_sent, item, result)
             if item.kind in PULL_AFTER_PUSH:
                 try:  # the server made a record of it: fetch the local copy now
                     await self.pull(PULL_AFTER_PUSH[item.kind])
@@ -198,8 +196,7 @@ class SyncService:
         if not self._online:
             self._online = True
             self._last_error = None
-            if self.on_back_online:
-                self.on_back_online()  # e.g. reconnect the event stream now
+            tell(self.on_back_online)  # e.g. reconnect the event stream now
         await self.refresh_status()
         return True
 
@@ -277,8 +274,8 @@ class SyncService:
             count += len(page.items) + len(page.deleted)
             if not page.has_more:
                 break
-        if count and self.on_change:
-            self.on_change(collection)
+        if count:
+            tell(self.on_change, collection)
         return count
 
     def _apply_page(

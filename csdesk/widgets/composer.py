@@ -64,7 +64,7 @@ from textual.widgets import Static, TextArea
 from textual.widgets.text_area import EditResult, Location, Selection
 
 from csdesk.domain.phrases import Placeholder, parse_shortcut, placeholders_left, tokens_of
-from csdesk.domain.text import clean_text
+from csdesk.domain.text import fit_text
 from csdesk.i18n import t
 from csdesk.themes import status_style
 from csdesk.widgets.bindings import current_keys, key_hint, translate_bindings
@@ -74,9 +74,6 @@ from csdesk.widgets.placeholders import PlaceholderHighlight
 COUNT_MARGIN = 400
 #: From this many characters the clear key is named even when the hint is cut for it.
 LONG_TEXT_CHARS = 200
-#: Characters cleaned of a paste or prefill, in multiples of the cap (what
-#: lies beyond can never fit: it is only counted, as it came).
-CLEAN_WINDOW_CAPS = 2
 #: Seconds between the time stamps of two keys (Textual's monotonic clock,
 #: set by the driver when it read them) within which the second continues a
 #: burst already begun (a paste typed by the terminal; see the module
@@ -492,7 +489,7 @@ class Composer(Widget):
         """``text`` cleaned (:func:`clean_text`) and cut to ``room`` characters.
         A cut is said (the notice and :class:`Truncated`) with the number of
         characters left out: those of the cleaned text past ``room``, plus all
-        past the part cleaned (``CLEAN_WINDOW_CAPS`` × the cap), counted as
+        past the part cleaned (:data:`~csdesk.domain.text.CLEAN_WINDOW_CAPS` × the cap), counted as
         they came."""
         fitted, dropped = self.fitted(text, room)
         if dropped:
@@ -501,12 +498,9 @@ class Composer(Widget):
 
     def fitted(self, text: str, room: int) -> tuple[str, int]:
         """What :meth:`fit` does, unsaid: ``(text cleaned and cut to room
-        characters, characters left out)`` (a ``room`` below 0 counts as 0)."""
-        room = max(0, room)
-        window = self.max_chars * CLEAN_WINDOW_CAPS
-        beyond = max(0, len(text) - window)
-        cleaned = clean_text(text[:window] if beyond else text)
-        return cleaned[:room], max(0, len(cleaned) - room) + beyond
+        characters, characters left out)`` (a ``room`` below 0 counts as 0;
+        :func:`csdesk.domain.text.fit_text` with the composer's cap)."""
+        return fit_text(text, room, self.max_chars)
 
     def say_cut(self, dropped: int, *, burst: bool = False) -> None:
         """Say that ``dropped`` characters did not fit (notice and :class:`Truncated`).

@@ -111,9 +111,10 @@ class LiveContact(Widget):
         """Append one transcript line (duplicates by ``seq`` are skipped)."""
         self.transcript.add_line(line)
 
-    def show_checklist(self, result: ChecklistResult, *, missed: bool = False) -> None:
-        """Draw the procedure checklist (``missed``: at wrap-up, mark open steps missed)."""
-        self.checklist.show_result(result)
+    def show_checklist(self, result: ChecklistResult, *, missed: bool = False, locked: bool = False) -> None:
+        """Draw the procedure checklist (``missed``: at wrap-up, mark open steps
+        missed; ``locked``: the contact's identity verification is locked)."""
+        self.checklist.show_result(result, verification_locked=locked)
         self.checklist.show_missed(missed)
 
     def set_note_mode(self, on: bool) -> None:

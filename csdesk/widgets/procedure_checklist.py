@@ -47,13 +47,18 @@ class ProcedureChecklist(Static):
         super().__init__("", name=name, id=id, classes=classes, markup=False)
         self.result = ChecklistResult()
         self.missed_shown = False
+        #: ID&V locked in this contact (3 failures): the verify step says so
+        #: instead of "not needed" (QA round 8).
+        self.verification_locked = False
 
     def on_mount(self) -> None:
         self._redraw()
 
-    def show_result(self, result: ChecklistResult) -> None:
-        """Draw ``result`` (the rule's evaluation of the contact so far)."""
+    def show_result(self, result: ChecklistResult, *, verification_locked: bool = False) -> None:
+        """Draw ``result`` (the rule's evaluation of the contact so far);
+        ``verification_locked``: the contact's ID&V is locked."""
         self.result = result
+        self.verification_locked = verification_locked
         self._redraw()
 
     def show_missed(self, missed: bool = True) -> None:
@@ -83,10 +88,15 @@ class ProcedureChecklist(Static):
             is_next = step is current and not self.missed_shown
             if is_next:
                 mark, style = "→", "bold"
+            locked = step is ChecklistStep.VERIFY and self.verification_locked and state is not StepState.DONE
+            if locked:
+                mark, style = "!", status_style(self.app, "error")
             text.append("\n")
             text.append(glyph(mark) + " ", style=style)
             label = t(f"checklist.{step.value}")
-            if state is StepState.NOT_NEEDED:
+            if locked:
+                text.append(label + " " + t("checklist.locked"), style=style)
+            elif state is StepState.NOT_NEEDED:
                 label += " " + t("checklist.not_needed")
                 text.append(label, style="dim")
             elif is_next:

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pyotp
 from textual.pilot import Pilot
@@ -83,8 +84,23 @@ _LAST: dict[str, int] = {}
 
 
 def make_app(url: str, data_dir: Path, language: str = "en") -> CsdeskApp:
-    """A csdesk app on ``url`` with its stores under ``data_dir``."""
-    return CsdeskApp(url, data_dir, language=language)
+    """A csdesk app on ``url`` with its stores under ``data_dir``.
+
+    ``app.notices`` lists every notification message given so far, in order
+    (the toasts themselves expire after 5 s, which a loaded machine can take
+    between the notification and a test's look at ``app._notifications``).
+    """
+    app = CsdeskApp(url, data_dir, language=language)
+    notices: list[str] = []
+    shown = app.notify
+
+    def notify(message: str, **kwargs: Any) -> None:
+        notices.append(str(message))
+        shown(message, **kwargs)
+
+    app.notices = notices  # type: ignore[attr-defined]
+    app.notify = notify  # type: ignore[method-assign]
+    return app
 
 
 async def reach_desk(pilot: Pilot) -> None:

@@ -75,14 +75,19 @@ def deliver(app: App, reads: list[list[events.Key]], *, at: float | None = None)
 
 
 async def settle(pilot, composer: Composer, timeout: float = 60.0) -> None:
-    """Wait until every key posted so far has been handled by ``composer``: a
-    callback sent the keys' way (through the driver to the app, then from the
-    app to the composer) runs after them."""
+    """Wait until every key posted so far has been handled by ``composer``."""
+    await settle_on(pilot, composer.input, timeout)
+
+
+async def settle_on(pilot, widget, timeout: float = 60.0) -> None:
+    """Wait until every key posted so far has been handled by ``widget`` (the
+    focused one): a callback sent the keys' way (through the driver to the
+    app, then from the app to the widget) runs after them."""
     app = pilot.app
     handled = asyncio.Event()
 
     def at_the_app() -> None:
-        composer.input.call_later(handled.set)
+        widget.call_later(handled.set)
 
     assert app._driver is not None
     app._driver.send_message(events.Callback(callback=at_the_app))

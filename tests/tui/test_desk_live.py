@@ -19,6 +19,7 @@ from csdesk.server.seed import DEMO_AGENTS
 from csdesk.widgets.live_contact import LiveContact
 from csdesk.widgets.offer_banner import OfferBanner
 from tests.tui.helpers import fresh_code, make_app, selects_composed, sign_in_to_desk, submit_code, submit_login, wait_for
+from tests.tui.qa_helpers import fill_freeze_form
 
 AGENT = DEMO_AGENTS[0]
 
@@ -198,7 +199,7 @@ async def type_text(pilot, text: str) -> None:
 async def test_chat_happy_path_l2_freeze_wrap_up_and_record(backend, tmp_path: Path) -> None:
     """The whole contact through the desk's keys: accept, greet, F5 to L2, F7
     freeze, ask "anything else", end, F9 wrap-up, then F8 shows the record."""
-    from textual.widgets import Input, OptionList
+    from textual.widgets import Input
 
     customer = DEMO_CUSTOMERS[0]
     app = make_app(backend.url, tmp_path)
@@ -228,19 +229,7 @@ async def test_chat_happy_path_l2_freeze_wrap_up_and_record(backend, tmp_path: P
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
         assert live(app).card.level == 2
 
-        await pilot.press("f7")
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "OperationScreen")
-        ops = app.screen
-        await wait_for(pilot, lambda: bool(ops.catalogue))
-        catalogue = ops.query_one("#catalogue", OptionList)
-        catalogue.focus()
-        catalogue.highlighted = list(ops.catalogue).index("freeze_card")
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: ops.spec is not None)
-        for name in ("card", "reason"):
-            ops.fields[name].focus()
-            await pilot.press("enter", "down", "enter")
-            await pilot.pause()
+        ops = await fill_freeze_form(pilot)
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: ops.last_done is not None)
         reference = ops.last_done.reference
@@ -409,7 +398,7 @@ async def test_an_offer_while_records_are_open_is_said_over_them(backend, tmp_pa
         await pilot.press("f8")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "RecordsScreen")
         await ring(pilot, backend)
-        await wait_for(pilot, lambda: any("ringing" in str(n.message) for n in app._notifications))
+        await wait_for(pilot, lambda: any("ringing" in n for n in app.notices))
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
         await pilot.press("enter")

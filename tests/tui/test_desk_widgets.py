@@ -520,6 +520,21 @@ async def test_checklist_marks_steps_and_missed() -> None:
         assert "问候" in rendered(checklist)
 
 
+async def test_checklist_says_verification_is_locked_not_that_it_was_not_needed() -> None:
+    """QA round 8: after 3 failed ID&V attempts the step read "(not needed)"."""
+    checklist = ProcedureChecklist()
+    async with Host(checklist).run_test(size=(80, 24)) as pilot:
+        facts = ProcedureFacts(lines=((1, "customer", "message", "hi"), (2, "agent", "message", "Hello")))
+        checklist.show_result(evaluate_procedure(facts), verification_locked=True)
+        await pilot.pause()
+        shown = rendered(checklist)
+        assert "! Verify identity (locked: possible fraud)" in shown
+        assert "Verify identity (not needed)" not in shown
+        checklist.show_result(evaluate_procedure(facts))
+        await pilot.pause()
+        assert "Verify identity (not needed)" in rendered(checklist)
+
+
 # -- DeskPanels ------------------------------------------------------------------
 
 

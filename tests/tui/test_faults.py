@@ -64,7 +64,7 @@ async def test_backend_lost_during_session_keeps_outbox(tmp_path: Path) -> None:
             await wait_for(pilot, lambda: "pending 1" in str(app.screen.query_one("AgentBar").render()))
             # Going Ready needs the server: a clear message, state unchanged.
             await pilot.press("f2")
-            await wait_for(pilot, lambda: "cannot be reached" in "".join(str(n.message) for n in app._notifications))
+            await wait_for(pilot, lambda: "cannot be reached" in "".join(n for n in app.notices))
             assert "Not Ready" in str(app.screen.query_one("AgentBar").render())
             outbox_file = store_folder(tmp_path / "data", server.url, AGENT["employee_id"]) / "outbox.json"
             assert "bell" in outbox_file.read_text("utf-8")

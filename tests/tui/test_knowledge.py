@@ -250,7 +250,7 @@ async def test_sync_updates_the_index_and_recently_updated(backend, tmp_path: Pa
                 summary="挂失后 3 日内补办。"))
             set_status(db, "KB-FX-001", KnowledgeStatus.RETIRED)
         await session.sync.pull(KNOWLEDGE_COLLECTION)
-        await wait_for(pilot, lambda: any("updated" in n.message for n in app._notifications))
+        await wait_for(pilot, lambda: any("updated" in n for n in app.notices))
         article = await service.article(CARD_LOSS)
         assert article["version"] == 2 and article["title"].endswith("（新版）")
         assert await service.article("KB-FX-001") is None

@@ -88,7 +88,7 @@ async def test_code_tab_expands_and_an_input_placeholder_blocks_enter_until_fill
         await pilot.pause(0.3)
         assert len(agent_lines(app)) == sent and "{?卡号后四位}" in composer.text
         assert "{?卡号后四位}" in status(app)
-        assert any("{?卡号后四位}" in str(n.message) for n in app._notifications)
+        assert any("{?卡号后四位}" in n for n in app.notices)
         # Tab comes back to it; typing replaces it; then Enter sends
         await pilot.press("end", "tab")
         assert composer.input.selected_text == "{?卡号后四位}"
@@ -194,15 +194,12 @@ async def test_markup_and_control_characters_in_a_phrase_stay_literal(backend, t
 
 
 async def test_a_phrase_made_offline_in_the_editor_reaches_the_backend_when_it_is_back(tmp_path: Path) -> None:
-    from csdesk.demo import free_port
     from csdesk.screens.phrase_editor import PhraseEditorScreen
     from csdesk.screens.phrase_picker import PhrasePickerScreen
     from csdesk.server.runner import BackgroundServer
-    from tests.conftest import make_settings
+    from tests.conftest import restartable_server
 
-    port = free_port()
-    settings = make_settings(tmp_path / "db" / "csdesk.db", heartbeat=0.3)
-    server = BackgroundServer(settings, port=port).start()
+    server, settings, port = restartable_server(tmp_path)
     app = make_app(server.url, tmp_path / "data")
     bar = lambda: str(app.screen.query_one("AgentBar").render())  # noqa: E731
     try:
@@ -273,6 +270,7 @@ async def test_editor_deletes_after_asking_and_refuses_a_taken_code(backend, tmp
         assert app.screen.focused is editor.query_one("#list", OptionList)
         await pilot.press("down", "enter")  # edit "two"
         await wait_for(pilot, lambda: editor.query_one("#code", Input).value == "two")
+        assert editor.query_one("#code", Input).cursor_position == 3  # QA: typing went in before the code
         editor.query_one("#code", Input).value = "one"
         await pilot.press("ctrl+r")
         await pilot.pause()
@@ -280,6 +278,11 @@ async def test_editor_deletes_after_asking_and_refuses_a_taken_code(backend, tmp
         editor.query_one("#code", Input).value = "two"
         editor.query_one("#list", OptionList).focus()
         editor.query_one("#list", OptionList).highlighted = 0
+        await pilot.press("delete")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen")
+        await pilot.press("enter")  # the focus starts on "No": a stray Enter deletes nothing
+        await wait_for(pilot, lambda: app.screen is editor)
+        assert [p.code for p in editor.phrases] == ["one", "two"]
         await pilot.press("delete")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen")
         await pilot.press("y")

@@ -81,7 +81,8 @@ async def test_signed_out_elsewhere_returns_to_login(backend, tmp_path: Path) ->
             tokens = (await client.post("/auth/mfa", json={"mfa_ticket": ticket, "code": code})).json()
             await client.post("/auth/logout", headers={"Authorization": f"Bearer {tokens['access_token']}"})
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "LoginScreen", timeout=15)
-        assert any("signed out by the backend" in str(n.message) for n in app._notifications)
+        # The notice follows the login screen's push (it may be a step behind).
+        await wait_for(pilot, lambda: any("signed out by the backend" in n for n in app.notices))
         assert app.is_running
 
 
@@ -131,13 +132,10 @@ async def test_language_switch_on_login_keeps_focus_values_and_preflight(backend
 
 async def test_offline_again_after_recovery(tmp_path: Path) -> None:
     """Lose the backend, get it back, lose it again: the header follows each time."""
-    from csdesk.demo import free_port
     from csdesk.server.runner import BackgroundServer
-    from tests.conftest import make_settings
+    from tests.conftest import restartable_server
 
-    port = free_port()
-    settings = make_settings(tmp_path / "db" / "csdesk.db", heartbeat=0.3)
-    server = BackgroundServer(settings, port=port).start()
+    server, settings, port = restartable_server(tmp_path)
     app = make_app(server.url, tmp_path / "data")
     bar = lambda: str(app.screen.query_one("AgentBar").render())  # noqa: E731
     try:

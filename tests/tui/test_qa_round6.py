@@ -31,33 +31,24 @@ from textual.widgets import Button, Checkbox, Input, OptionList, Select, Selecti
 from csdesk.domain.contacts import Channel, ContactStatus
 from csdesk.i18n import LANGUAGES, current_language, set_language
 from csdesk.screens.confirm import ConfirmScreen
-from csdesk.screens.operation import OperationScreen
 from csdesk.screens.reason import ReasonScreen
 from csdesk.screens.transfer import TransferScreen
 from csdesk.screens.verification import VerificationScreen
 from csdesk.screens.wrap_up import WrapUpScreen
 from csdesk.server.customers import DEMO_CUSTOMERS
 from csdesk.widgets.contact_timers import ContactTimers
+from tests.conftest import restartable_server
 from tests.tui.helpers import make_app, selects_composed, sign_in_to_desk, wait_for
 from tests.tui.live_modal_helpers import live_contact, verify_to
+from tests.tui.qa_helpers import desk_of, fill_freeze_form, text_of
 from tests.tui.test_desk_live import AGENT, go_ready, live, ring, take_contact
 
 SIZE = (80, 24)
 
 
-def text_of(key: str, language: str, **values: object) -> str:
-    """Message ``key`` of catalogue ``language`` (``en``/``zh-CN``), formatted."""
-    template = LANGUAGES[language].get(key) or LANGUAGES["en"][key]
-    return template.format(**values) if values else template
-
-
 def after_time(key: str, language: str) -> str:
     """The part of message ``key`` after its ``{time}`` (what follows the counter)."""
     return (LANGUAGES[language].get(key) or LANGUAGES["en"][key]).split("{time}", 1)[1]
-
-
-def desk_of(app: Any) -> Any:
-    return next(screen for screen in app.screen_stack if screen.__class__.__name__ == "DeskScreen")
 
 
 def everything_shown(screen: Any) -> str:
@@ -144,17 +135,7 @@ async def test_f5_and_f7_follow_a_language_switch_and_keep_the_input(backend, tm
             await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
 
             # F7: the freeze form, a card and a reason picked.
-            await pilot.press("f7")
-            await wait_for(pilot, lambda: isinstance(app.screen, OperationScreen) and bool(app.screen.catalogue))
-            ops = app.screen
-            catalogue = ops.query_one("#catalogue", OptionList)
-            catalogue.highlighted = list(ops.catalogue).index("freeze_card")
-            await pilot.press("enter")
-            await wait_for(pilot, lambda: ops.spec is not None)
-            for name in ("card", "reason"):
-                ops.fields[name].focus()
-                await pilot.press("enter", "down", "enter")
-                await pilot.pause()
+            ops = await fill_freeze_form(pilot)
             card_value, reason_value = ops.fields["card"].value, ops.fields["reason"].value
             assert reason_value == "lost" and card_value != Select.NULL
             ops.fields["reason"].focus()
@@ -340,13 +321,9 @@ async def test_acw_past_the_deadline_reads_over_on_the_desk_as_in_the_form(backe
 
 
 async def test_acw_offline_and_a_queued_wrap_up_are_said_and_the_acw_clock_stops(tmp_path: Path) -> None:
-    from csdesk.demo import free_port
     from csdesk.server.runner import BackgroundServer
-    from tests.conftest import make_settings
 
-    port = free_port()
-    settings = make_settings(tmp_path / "db" / "csdesk.db", heartbeat=0.3, acw_seconds=120.0)
-    server = BackgroundServer(settings, port=port).start()
+    server, settings, port = restartable_server(tmp_path, acw_seconds=120.0)
     app = make_app(server.url, tmp_path / "data")
     bar = lambda: str(desk_of(app).query_one("AgentBar").render())  # noqa: E731
     panel = lambda: str(desk_of(app).query_one("#state-panel").render())  # noqa: E731
@@ -409,14 +386,10 @@ async def test_a_queued_wrap_up_the_backend_refuses_brings_the_form_back(tmp_pat
     """The backend owns the state: a queued wrap-up it refuses (here an unknown
     code) leaves the agent in ACW with the contact, so the desk stops saying
     "queued", shows the contact again and opens the form."""
-    from csdesk.demo import free_port
     from csdesk.domain.contact_schemas import WrapUpRequest
     from csdesk.server.runner import BackgroundServer
-    from tests.conftest import make_settings
 
-    port = free_port()
-    settings = make_settings(tmp_path / "db" / "csdesk.db", heartbeat=0.3, acw_seconds=120.0)
-    server = BackgroundServer(settings, port=port).start()
+    server, settings, port = restartable_server(tmp_path, acw_seconds=120.0)
     app = make_app(server.url, tmp_path / "data")
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -438,7 +411,7 @@ async def test_a_queued_wrap_up_the_backend_refuses_brings_the_form_back(tmp_pat
             await wait_for(pilot, lambda: isinstance(app.screen, WrapUpScreen))
             await wait_for(pilot, lambda: selects_composed(app))  # the test ends here
             assert session.state.state.value == "acw"
-            assert any(text_of("live.wrap_up_refused", "en") in str(n.message) for n in app._notifications)
+            assert any(text_of("live.wrap_up_refused", "en") in n for n in app.notices)
             assert "queued" not in timers_line(app)
     finally:
         server.stop()
@@ -458,16 +431,7 @@ async def test_freeze_refreshes_the_f7_card_list_and_the_desk_card(backend, tmp_
         await service.verify("id_last6", customer["id_number"][-6:])
         card_view = live(app).card
         assert text_of("card.status.active", "en") in card_view.render_card().plain
-        await pilot.press("f7")
-        await wait_for(pilot, lambda: isinstance(app.screen, OperationScreen) and bool(app.screen.catalogue))
-        ops = app.screen
-        ops.query_one("#catalogue", OptionList).highlighted = list(ops.catalogue).index("freeze_card")
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: ops.spec is not None)
-        for name in ("card", "reason"):
-            ops.fields[name].focus()
-            await pilot.press("enter", "down", "enter")
-            await pilot.pause()
+        ops = await fill_freeze_form(pilot)
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: ops.last_done is not None)
         card_select = ops.fields["card"]

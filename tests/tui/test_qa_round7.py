@@ -39,22 +39,14 @@ from csdesk.services.contact import DISPOSITIONS, OPERATIONS, ContactService
 from csdesk.services.sync import WRAP_UP_KIND, SyncService
 from csdesk.store.local import LocalStore
 from csdesk.widgets.activity_log import ActivityLog
+from tests.conftest import restartable_server
 from tests.tui.helpers import make_app, sign_in_to_desk, wait_for
 from tests.tui.live_modal_helpers import burst
+from tests.tui.qa_helpers import desk_of, text_of
 from tests.tui.test_desk_live import AGENT, take_contact
 
 SIZE = (80, 24)
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def text_of(key: str, language: str, **values: object) -> str:
-    """Message ``key`` of catalogue ``language`` (``en``/``zh-CN``), formatted."""
-    template = LANGUAGES[language].get(key) or LANGUAGES["en"][key]
-    return template.format(**values) if values else template
-
-
-def desk_of(app: Any) -> Any:
-    return next(screen for screen in app.screen_stack if screen.__class__.__name__ == "DeskScreen")
 
 
 def shown(widget: Any) -> str:
@@ -81,17 +73,6 @@ async def outbox_items(session: Any) -> list[Any]:
     return await session.sync.io(session.sync.outbox.items)
 
 
-def own_server(tmp_path: Path) -> tuple[Any, Any, int]:
-    """A backend on a fixed free port (stopped and started again by the test)."""
-    from csdesk.demo import free_port
-    from csdesk.server.runner import BackgroundServer
-    from tests.conftest import make_settings
-
-    port = free_port()
-    settings = make_settings(tmp_path / "db" / "csdesk.db", heartbeat=0.3, acw_seconds=120.0)
-    return BackgroundServer(settings, port=port).start(), settings, port
-
-
 async def end_into_wrap_up(pilot: Any) -> WrapUpScreen:
     """alt+e, yes: the wrap-up form, its lists loaded."""
     app = pilot.app
@@ -112,7 +93,7 @@ async def go_offline(pilot: Any, server: Any) -> None:
 
 
 async def test_offline_wrap_up_uses_the_kept_catalogue_and_shows_the_chosen_code(tmp_path: Path) -> None:
-    server, _settings, _port = own_server(tmp_path)
+    server, _settings, _port = restartable_server(tmp_path, acw_seconds=120.0)
     app = make_app(server.url, tmp_path / "data")
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -168,7 +149,7 @@ async def test_offline_wrap_up_uses_the_kept_catalogue_and_shows_the_chosen_code
 
 
 async def test_offline_wrap_up_without_any_list_says_so_and_queues_nothing(tmp_path: Path) -> None:
-    server, _settings, _port = own_server(tmp_path)
+    server, _settings, _port = restartable_server(tmp_path, acw_seconds=120.0)
     app = make_app(server.url, tmp_path / "data")
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -355,7 +336,7 @@ async def test_the_transfer_line_on_the_desk_names_the_queue(backend, tmp_path: 
 async def test_a_delivered_queued_wrap_up_is_logged_and_its_acw_ends_at_the_submit(tmp_path: Path) -> None:
     from csdesk.server.runner import BackgroundServer
 
-    server, settings, port = own_server(tmp_path)
+    server, settings, port = restartable_server(tmp_path, acw_seconds=120.0)
     app = make_app(server.url, tmp_path / "data")
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -391,8 +372,7 @@ async def test_a_delivered_queued_wrap_up_is_logged_and_its_acw_ends_at_the_subm
             await wait_for(pilot, lambda: delivered in log_text(app))
             after = log_text(app).split(delivered, 1)[1].replace("\n", "")  # the log wraps at its width
             assert after.startswith("挂失") and "lost_card.card_freeze" in after
-            assert any(text_of("live.wrap_up_delivered", "zh-CN", disposition="") in str(n.message)
-                       for n in app._notifications)
+            assert any(text_of("live.wrap_up_delivered", "zh-CN", disposition="") in n for n in app.notices)
             # English too.
             assert "Wrapped up (queued offline, now delivered): {disposition}" == LANGUAGES["en"][
                 "live.log_record_delivered"]

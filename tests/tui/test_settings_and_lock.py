@@ -401,8 +401,8 @@ async def test_no_keyring_keeps_the_token_in_memory_and_says_so_once(backend, tm
         async with app.run_test(size=(80, 24)) as pilot:
             await sign_in_to_desk(pilot, AGENT)
             notice = "No keyring on this machine"
-            await wait_for(pilot, lambda: any(notice in str(n.message) for n in app._notifications))
-            assert sum(notice in str(n.message) for n in app._notifications) == 1
+            await wait_for(pilot, lambda: any(notice in n for n in app.notices))
+            assert sum(notice in n for n in app.notices) == 1
             token = app.session.api.refresh_token
             assert token and await app.session.secrets.load(backend.url, AGENT["employee_id"]) == token
             # Never written to a file.

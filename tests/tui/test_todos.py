@@ -133,7 +133,7 @@ async def test_no_todos_no_pop_up_and_the_palette_says_so(backend, tmp_path: Pat
         shown = [str(palette.get_option_at_index(i).prompt) for i in range(palette.option_count)]
         assert any("No to-dos" in line for line in shown), shown
         await pilot.press("enter")
-        await wait_for(pilot, lambda: any("No to-dos" in str(n.message) for n in app._notifications))
+        await wait_for(pilot, lambda: any("No to-dos" in n for n in app.notices))
         assert name(app) == "DeskScreen"
 
 
