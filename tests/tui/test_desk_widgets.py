@@ -172,6 +172,12 @@ async def test_transcript_rewraps_on_resize() -> None:
 # -- Composer -----------------------------------------------------------------
 
 
+def status_line(composer: Composer) -> str:
+    from textual.widgets import Static
+
+    return rendered(composer.query_one("#composer-status", Static))
+
+
 async def test_composer_enter_sends_ctrl_j_newline_and_clears() -> None:
     composer = Composer()
     async with Host(composer).run_test(size=(80, 24)) as pilot:
@@ -183,6 +189,21 @@ async def test_composer_enter_sends_ctrl_j_newline_and_clears() -> None:
         sends = [m for m in pilot.app.messages if isinstance(m, Composer.Send)]
         assert [m.text for m in sends] == ["hi\nyo"]
         assert composer.text == ""
+
+
+async def test_composer_unknown_code_and_tab_says_so_and_keeps_the_text() -> None:
+    """QA round 8 looked for a toast; the notice is the composer's own status line."""
+    composer = Composer()
+    composer.expander = lambda code: "Hello {agent_name}" if code == "hi" else None
+    async with Host(composer).run_test(size=(80, 24)) as pilot:
+        composer.focus_input()
+        await pilot.press(*"/zzz", "tab")
+        await pilot.pause()
+        assert composer.text == "/zzz"
+        assert "No quick phrase /zzz" in status_line(composer)
+        assert composer.input.has_focus  # Tab did not move on
+        await pilot.press(*" /hi", "tab")
+        assert composer.text == "/zzz Hello {agent_name}"
 
 
 async def test_composer_shift_enter_is_a_newline() -> None:
