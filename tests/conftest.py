@@ -141,6 +141,18 @@ def run_cli(group: click.Command, db: Path | None, *args: str) -> Result:
     return CliRunner().invoke(group, [*prefix, *args])
 
 
+@pytest.fixture(autouse=True)
+def english_by_default() -> Iterator[None]:
+    """Every test starts, and leaves, the UI language as English: the language is
+    process-wide, and a test that switched it would change the words the next
+    test in the same worker sees."""
+    from csdesk.i18n import set_language
+
+    set_language("en")
+    yield
+    set_language("en")
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     """A seeded backend database file (demo data: agents, announcements, articles,

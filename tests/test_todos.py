@@ -21,13 +21,16 @@ def local(day: int, hour: int, minute: int = 0, tz: Any = SHANGHAI) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=tz)
 
 
-def order(ident: str, due: datetime, status: str = "open", assignee: str = AGENT) -> dict[str, Any]:
-    """A work order as the local store holds it (wire JSON)."""
+def order(ident: str, due: datetime, status: str = "new", assignee: str = AGENT, type: str = "follow_up",
+          scheduled: datetime | None = None) -> dict[str, Any]:
+    """A work order as the local store holds it (wire JSON, ``WorkOrderDoc``)."""
     return {
-        "id": ident, "number": f"WO-20261129-{ident[-4:]}", "kind": "work_order",
-        "title": f"title {ident}", "status": status, "assignee_id": assignee,
-        "due_at": due.astimezone(UTC).isoformat(), "created_at": NOW.isoformat(),
-        "updated_at": NOW.isoformat(), "version": 1,
+        "id": ident, "number": f"WO-20261129-{ident[-4:]}", "type": type, "queue": "general",
+        "created_by": AGENT, "priority": "P3", "title": f"title {ident}", "status": status,
+        "assignee_id": assignee, "due_at": due.astimezone(UTC).isoformat(),
+        "scheduled_at": scheduled.astimezone(UTC).isoformat() if scheduled else None,
+        "sla": {"basis": "business", "first_response_s": 3600, "resolution_s": 7200, "started_at": NOW.isoformat()},
+        "created_at": NOW.isoformat(), "updated_at": NOW.isoformat(), "version": 1,
     }
 
 
@@ -67,7 +70,7 @@ def test_due_late_today_counts_and_just_after_midnight_does_not() -> None:
     )
     assert ids(items) == ["wo-0001", "cb-1"]
     assert not any(item.overdue for item in items)
-    assert items[0].ref == "WO-20261129-0001" and items[0].sub_kind == "work_order"
+    assert items[0].ref == "WO-20261129-0001" and items[0].sub_kind == "follow_up"
     assert items[1].kind == "callback" and items[1].ref == "138****5678" and items[1].title == "王*"
 
 
@@ -133,3 +136,14 @@ def test_bad_documents_are_skipped_and_naive_now_refused() -> None:
     assert todos(work_orders=[broken, "junk"], callbacks=[{}]) == []
     with pytest.raises(ValueError):
         todos(now=datetime(2026, 11, 29, 15, 0))
+
+
+def test_every_open_status_counts_and_a_callback_order_is_due_at_its_time() -> None:
+    """Issue #6 statuses: new … pending_* are open; a callback order counts at its scheduled time."""
+    open_ones = [order(f"wo-{i:04d}", local(29, 9), status=status)
+                 for i, status in enumerate(("new", "accepted", "in_progress", "pending_customer", "pending_department"))]
+    assert len(todos(work_orders=open_ones)) == 5
+    later = order("wo-0100", local(29, 9), type="callback", scheduled=local(30, 10))
+    sooner = order("wo-0101", local(30, 9), type="callback", scheduled=local(29, 16))
+    items = todos(work_orders=[later, sooner])
+    assert ids(items) == ["wo-0101"] and items[0].sub_kind == "callback" and not items[0].overdue

@@ -39,6 +39,8 @@ class Problem(WireModel):
     current_level: int | None = None
     #: ``version-conflict`` of a personal quick phrase (issue #5): the version stored now.
     current_version: int | None = None
+    #: ``version-conflict`` of a work order (issue #6): the stored order, to compare field by field.
+    current: dict[str, Any] | None = None
 
 
 class Health(WireModel):
@@ -304,34 +306,10 @@ class ReauthRequest(WireModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
-# -- issue #3: to-dos (work orders and callbacks, synced; issue #6 builds on them) --
+# -- issue #3: to-dos (callbacks, synced; work orders: csdesk.domain.work_order_schemas) --
 
-#: Kinds of work order.
-WorkOrderKind = Literal["work_order", "complaint"]
-#: Work-order statuses; ``open`` and ``in_progress`` are still to be done.
-WorkOrderStatus = Literal["open", "in_progress", "resolved", "closed"]
 #: Callback statuses; ``scheduled`` is still to be done.
 CallbackStatus = Literal["scheduled", "done", "cancelled"]
-
-
-class WorkOrder(WireModel):
-    """A work order or complaint in the agent's queue (sync collection ``work_orders``).
-
-    ``number`` is the reference read to customers (``WO-20261129-0001``);
-    ``assignee_id`` the agent's employee ID; ``due_at`` the deadline (UTC);
-    ``version`` goes up with every change. ``title`` is untrusted text.
-    """
-
-    id: str
-    number: str
-    kind: WorkOrderKind
-    title: str
-    status: WorkOrderStatus
-    assignee_id: str
-    due_at: datetime
-    created_at: datetime
-    updated_at: datetime
-    version: int = 1
 
 
 class Callback(WireModel):

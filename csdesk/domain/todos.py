@@ -4,9 +4,11 @@
 #3 defines the to-dos as the agent's open work orders due today, scheduled
 callbacks and unread mandatory items, each opening the right screen:
 
-- a work order counts while its status is ``open`` or ``in_progress``, it is
-  assigned to the agent, and it is due before the end of today in the
-  agent's local time (so earlier days' overdue orders count too);
+- a work order counts while it is open (issue #6: ``new`` … ``pending_*``),
+  it is assigned to the agent, and it is due before the end of today in the
+  agent's local time (so earlier days' overdue orders count too); a
+  callback order is due at its scheduled time, the others at their
+  resolution deadline;
 - a callback counts while it is ``scheduled``, belongs to the agent, and is
   scheduled before the end of today (earlier, missed ones too);
 - an announcement counts while it is mandatory and unread at its current
@@ -26,13 +28,15 @@ from typing import Any, Final, Literal
 
 from pydantic import ValidationError
 
-from csdesk.domain.schemas import Announcement, Callback, WorkOrder, is_unread
+from csdesk.domain.schemas import Announcement, Callback, is_unread
+from csdesk.domain.work_order_schemas import WorkOrderDoc as WorkOrder
+from csdesk.domain.work_orders import OPEN_STATUSES
 
 #: What a to-do points at (and so which screen opens it).
 TodoKind = Literal["announcement", "work_order", "callback"]
 
 #: Work-order statuses that still need the agent.
-OPEN_WORK_ORDER_STATUSES: Final = frozenset({"open", "in_progress"})
+OPEN_WORK_ORDER_STATUSES: Final = OPEN_STATUSES
 #: Callback status that still needs the agent.
 PENDING_CALLBACK_STATUS: Final = "scheduled"
 
@@ -48,7 +52,7 @@ class TodoItem:
     title, masked customer name for a callback): clean it before display.
     ``ref`` is a short reference: the work-order number, the callback's
     masked phone, ``""`` for an announcement. ``sub_kind`` is the work
-    order's ``kind`` (``work_order`` / ``complaint``), else ``""``. ``due``
+    order's ``type`` (``complaint``, ``callback`` …), else ``""``. ``due``
     is an aware UTC datetime (deadline, callback time, or publication);
     ``overdue`` means ``due`` is before ``now``.
     """
@@ -109,17 +113,15 @@ def todo_items(
     items: list[TodoItem] = []
     for doc in work_orders:
         order: WorkOrder | None = _parse(WorkOrder, doc)
-        if (
-            order is None
-            or order.assignee_id != agent_id
-            or order.status not in OPEN_WORK_ORDER_STATUSES
-            or order.due_at >= limit
-        ):
+        if order is None or order.assignee_id != agent_id or order.status not in OPEN_WORK_ORDER_STATUSES:
+            continue
+        due = order.scheduled_at if order.type == "callback" and order.scheduled_at else order.due_at
+        if due is None or due >= limit:
             continue
         items.append(
             TodoItem(
-                kind="work_order", id=order.id, title=order.title, due=order.due_at.astimezone(UTC),
-                overdue=order.due_at < now, ref=order.number, sub_kind=order.kind,
+                kind="work_order", id=order.id, title=order.title, due=due.astimezone(UTC),
+                overdue=due < now, ref=order.number, sub_kind=order.type,
             )
         )
     for doc in callbacks:

@@ -50,8 +50,8 @@ def todos_key(node: DOMNode) -> str:
 
 def kind_label(item: TodoItem) -> str:
     """The translated kind of a to-do: work order, complaint, callback, mandatory item."""
-    if item.kind == "work_order" and item.sub_kind == "complaint":
-        return t("todos.kind.complaint")
+    if item.kind == "work_order" and item.sub_kind:
+        return t(f"work_order.type.{item.sub_kind}")
     return t(f"todos.kind.{item.kind}")
 
 

@@ -19,7 +19,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from csdesk.domain.schemas import Callback, WorkOrder
+from csdesk.domain.schemas import Callback
+from csdesk.domain.work_order_schemas import WorkOrderDoc as WorkOrder
+from csdesk.domain.work_orders import OPEN_STATUSES
 from csdesk.domain.text import clean_text
 from csdesk.i18n import t
 from csdesk.widgets.bindings import translate_bindings
@@ -101,21 +103,22 @@ class WorkOrderDetailScreen(WorkItemDetailScreen):
         self.order = order
 
     def heading(self) -> str:
-        """``Work order WO-…`` (or ``Complaint WO-…``)."""
+        """``Follow-up WO-…`` (the type, then the number)."""
         number = clean_text(self.order.number, keep_newlines=False, max_chars=40)
-        return t(f"work_item.heading_{self.order.kind}", number=number)
+        return t("work_item.heading", type=t(f"work_order.type.{self.order.type}"), number=number)
 
     def fields(self) -> list[Field]:
         """Number, type, title, status, due (marked when overdue)."""
         order = self.order
-        due = local_time(order.due_at)
+        due_at = order.scheduled_at if order.type == "callback" and order.scheduled_at else order.due_at
+        due = local_time(due_at) if due_at is not None else "-"
         due_style = ""
-        if order.status in ("open", "in_progress") and order.due_at < datetime.now(order.due_at.tzinfo):
+        if due_at is not None and order.status in OPEN_STATUSES and due_at < datetime.now(due_at.tzinfo):
             due += " (" + t("work_item.overdue") + ")"
             due_style = "bold red"
         return [
             (t("work_item.number"), clean_text(order.number, keep_newlines=False, max_chars=40), ""),
-            (t("work_item.kind"), t(f"todos.kind.{order.kind}"), ""),
+            (t("work_item.kind"), t(f"work_order.type.{order.type}"), ""),
             (t("work_item.subject"), clean_text(order.title, keep_newlines=False), ""),
             (t("work_item.status"), t(f"work_order.status.{order.status}"), "bold"),
             (t("work_item.due"), due, due_style),

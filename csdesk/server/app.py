@@ -19,6 +19,7 @@ from csdesk.server.routes import operations as operation_routes
 from csdesk.server.routes import verification as verification_routes
 from csdesk.server.routes import contacts as contact_routes
 from csdesk.server.routes import phrases as phrase_routes
+from csdesk.server.routes import work_orders as work_order_routes
 from csdesk.server.seed import seed_if_new
 from csdesk.server.sync import backfill_session_records
 
@@ -98,4 +99,5 @@ def create_app(settings: ServerSettings, *, context: ServerContext | None = None
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(contact_routes.router, prefix=API_PREFIX)  # issue #4: live session
     app.include_router(phrase_routes.router, prefix=API_PREFIX)  # issue #5: personal quick phrases
+    app.include_router(work_order_routes.router, prefix=API_PREFIX)  # issue #6: work orders
     return app

@@ -105,6 +105,11 @@ class ServerSettings:
     - ``simulator_speed``: reply delays and patience are divided by this
       (1.0 = real time); tests make it large.
     - ``simulator_seed``: seeds the simulator's randomness (``None``: random).
+    - ``work_orders_file``: the work-order departments, routing rules and
+      business calendar (TOML, ``csdesk.server.work_order_config``); ``None``:
+      the packaged demo file (issue #6).
+    - ``sla_sweep_seconds``: how often the routing engine's loop looks for
+      breached work orders to escalate, s (30).
     """
 
     db_path: Path
@@ -141,6 +146,8 @@ class ServerSettings:
     simulator_channels: tuple[str, ...] = SIMULATOR_CHANNELS
     simulator_speed: float = 1.0
     simulator_seed: int | None = None
+    work_orders_file: Path | None = None
+    sla_sweep_seconds: float = 30.0
 
     def __post_init__(self) -> None:
         minutes = self.max_idle_lock_minutes

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from csdesk.server.config import ServerSettings
 from csdesk.server.db import Database
 from csdesk.server.events import EventHub
 from csdesk.server.security import Passwords
 from csdesk.server.sms import FileSmsSender, SmsSender
+
+if TYPE_CHECKING:
+    from csdesk.server.work_order_config import WorkOrderConfig
 
 
 def _set_event() -> threading.Event:
@@ -62,6 +66,15 @@ class ServerContext:
             hub=hub,
             sms_sender=sms_sender or FileSmsSender(settings.sms_log_file),
         )
+
+    @property
+    def work_orders(self) -> WorkOrderConfig:
+        """The work-order configuration (``settings.work_orders_file`` or the demo
+        file; read once per file). Raises ``OSError``/``ValueError`` if it is
+        unreadable or malformed."""
+        from csdesk.server.work_order_config import DEFAULT_FILE, load_config
+
+        return load_config(self.settings.work_orders_file or DEFAULT_FILE)
 
     def close(self) -> None:
         """End the event streams and close the database connections."""

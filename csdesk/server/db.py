@@ -80,10 +80,13 @@ class Database:
         See :mod:`csdesk.server.schema_upgrade`.
         """
         from csdesk.server.models import Base
-        from csdesk.server.schema_upgrade import upgrade_schema
+        from csdesk.server.schema_upgrade import copy_old_work_orders, retire_old_work_orders, upgrade_schema
 
+        retired = retire_old_work_orders(self.engine)
         Base.metadata.create_all(self.engine)
         upgrade_schema(self.engine)
+        if retired:
+            copy_old_work_orders(self.engine)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

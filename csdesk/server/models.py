@@ -72,7 +72,10 @@ class Agent(Base):
     (``None`` only in rows older than the column: ``created_at`` counts).
     ``phone`` is the number SMS codes go to (``None``: no SMS factor).
     ``state``/``state_reason`` hold ``AgentState``/``NotReadyReason``
-    values; ``state_since`` is when the state was entered.
+    values; ``state_since`` is when the state was entered. ``role``:
+    ``agent``, ``lead`` (takes and assigns work orders of the team's
+    queues) or ``supervisor`` (a lead who also approves complaint
+    extensions past 30 days and sees the escalation queue; issue #6).
     """
 
     __tablename__ = "agents"
@@ -92,6 +95,7 @@ class Agent(Base):
     )
     password_changed_at: Mapped[datetime | None] = mapped_column(default=None)
     phone: Mapped[str | None] = mapped_column(String(32), default=None)
+    role: Mapped[str] = mapped_column(String(16), default="agent", server_default="agent")
 
     @property
     def totp_enrolled(self) -> bool:
@@ -320,30 +324,100 @@ class AuditEvent(Base):
 
 
 class WorkOrder(Base):
-    """A work order or complaint (operating guide §2.4, §3.2; issue #6 builds on it).
+    """A work order or complaint (operating guide §2.4, §3.2; issue #6).
 
     ``number`` is the human reference ``WO-YYYYMMDD-NNNN`` (UTC date of
-    creation, then a 4-digit sequence within that day). ``kind`` is
-    ``work_order`` or ``complaint``; ``status`` one of ``open``,
-    ``in_progress``, ``resolved``, ``closed``. ``assignee_id`` is the agent
-    whose queue holds it; ``due_at`` its deadline (UTC). ``version`` starts at
-    1 and goes up with every change (optimistic concurrency, design §4).
-    ``title`` is free text typed by people: untrusted when shown.
+    creation, then a sequence within that day, 4 digits or more); ``client_ref``
+    the desk's local id of an order made offline (unique: the same create sent
+    twice finds the first order). ``type``/``priority``/``grade``/``status``
+    hold :mod:`csdesk.domain.work_orders` values (``priority`` for every type
+    but complaints, ``grade`` for complaints). ``queue`` is the department
+    queue that holds it and ``team`` the agents' team working that queue (who
+    see it); ``assignee_id`` the agent working it (``None``: in the queue, for
+    its lead to take or assign). ``customer_ref`` is the
+    customer's masked reference (design §8), ``contact_id`` the contact it
+    came from. SLA: ``sla`` holds the policy applied at creation
+    (``{"basis", "first_response_s", "resolution_s"}``), ``pauses`` the
+    pending-customer periods ``[[start, end|null], …]`` (ISO 8601 UTC),
+    ``first_response_at`` the first move past ``new`` by a person,
+    ``resolution_due_at``/``first_response_due_at`` the deadlines as last
+    projected (the sweep re-projects them). ``complaint`` holds the §2.4
+    record (reason, demand, contact method, promised time and how it was
+    told, extension), ``closing`` the resolution note, the feedback given and
+    the satisfaction result. ``version`` starts at 1 and goes up with every
+    change (optimistic concurrency, design §4). Text columns are typed by
+    people: untrusted when shown.
     """
 
     __tablename__ = "work_orders"
-    __table_args__ = (Index("ix_work_orders_assignee", "assignee_id", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_work_orders_assignee", "assignee_id", "status"),
+        Index("ix_work_orders_queue", "queue", "status"),
+        Index("ix_work_orders_creator", "created_by"),
+        Index("ix_work_orders_customer", "customer_ref"),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))
+    client_ref: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    type: Mapped[str] = mapped_column(String(24))
     title: Mapped[str] = mapped_column(String(256))
-    status: Mapped[str] = mapped_column(String(16))
-    assignee_id: Mapped[str] = mapped_column(ForeignKey("agents.employee_id"))
-    due_at: Mapped[datetime]
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(64), default="")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    customer_ref: Mapped[str] = mapped_column(String(64), default="")
+    contact_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    channel: Mapped[str | None] = mapped_column(String(16), default=None)
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+    priority: Mapped[str | None] = mapped_column(String(4), default=None)
+    grade: Mapped[str | None] = mapped_column(String(16), default=None)
+    status: Mapped[str] = mapped_column(String(24))
+    queue: Mapped[str] = mapped_column(String(32))
+    team: Mapped[str] = mapped_column(String(128), default="")
+    assignee_id: Mapped[str | None] = mapped_column(ForeignKey("agents.employee_id"), default=None)
+    created_by: Mapped[str] = mapped_column(String(32))
+    scheduled_at: Mapped[datetime | None] = mapped_column(default=None)
+    sla: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    pauses: Mapped[list[list[str | None]]] = mapped_column(JSON, default=list)
+    first_response_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_response_due_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolution_due_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    breached: Mapped[bool] = mapped_column(Boolean, default=False)
+    complaint: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    closing: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class WorkOrderEvent(Base):
+    """One immutable history entry of a work order (issue #6: who, when, from → to, comment).
+
+    ``seq`` counts from 1 within the order. ``kind``: ``created``,
+    ``status``, ``assigned``, ``edited``, ``comment``, ``escalated``,
+    ``extended``, ``grade``. ``from_status``/``to_status`` for status moves;
+    ``changes`` maps a field to ``[before, after]`` (edits, assignment);
+    ``visibility`` ``internal`` or ``customer`` (comments). Rows are only
+    ever inserted.
+    """
+
+    __tablename__ = "work_order_events"
+    __table_args__ = (UniqueConstraint("work_order_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    work_order_id: Mapped[str] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    actor_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str | None] = mapped_column(String(24), default=None)
+    to_status: Mapped[str | None] = mapped_column(String(24), default=None)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    visibility: Mapped[str] = mapped_column(String(16), default="internal")
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class Callback(Base):

@@ -59,6 +59,8 @@ CODES: dict[str, tuple[int, str]] = {
     "risk-rating-exceeded": (403, "Product risk above the customer's risk rating"),
     "keypad-unavailable": (409, "Keypad not available"),
     "contact-not-active": (409, "Contact is not active"),
+    # issue #6: work orders
+    "forbidden": (403, "Not allowed for this agent"),
 }
 
 #: HTTP status → code, for HTTPExceptions raised by Starlette itself (routing).

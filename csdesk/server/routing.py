@@ -94,6 +94,7 @@ class RoutingEngine:
         self._thread: threading.Thread | None = None
         self._overdue_sent: set[tuple[str, datetime]] = set()
         self._orphans_checked: datetime | None = None
+        self._sla_swept: datetime | None = None
 
     def start(self) -> None:
         """Start the engine's thread (once)."""
@@ -129,9 +130,20 @@ class RoutingEngine:
             self._acw_overdue(session, now)
             expire_disclosures(session, now, self.ctx.settings.disclosure_timeout)
             orphans = self._orphans(session, now)
+            self._sweep_work_orders(session, now)
         if orphans:
             self.ctx.routing_wake.set()  # an agent a closed-out offer rang at is Ready again
         return offers
+
+    def _sweep_work_orders(self, session: Session, now: datetime) -> list[str]:
+        """Escalate breached work orders (issue #6), at most every ``sla_sweep_seconds``."""
+        from csdesk.server.work_orders import sweep
+
+        last = self._sla_swept
+        if last is not None and now - last < timedelta(seconds=self.ctx.settings.sla_sweep_seconds):
+            return []
+        self._sla_swept = now
+        return sweep(session, self.ctx.work_orders, now)
 
     def _orphans(self, session: Session, now: datetime) -> list[str]:
         last = self._orphans_checked

@@ -93,6 +93,10 @@ DEMO_AGENTS: Final[list[DemoAgent]] = [
     },
 ]
 
+#: Demo agents with more than the agent role (issue #6): 李娜 leads her team's
+#: work-order queues and approves complaint extensions past 30 days.
+DEMO_ROLES: Final[dict[str, str]] = {"A1002": "supervisor"}
+
 #: The first-sign-in demo account (README "Demo accounts"): sign in with the
 #: temporary password, choose a new one, then enrol an authenticator app.
 DEMO_FIRST_SIGN_IN: Final[DemoFirstSignIn] = {
@@ -254,6 +258,8 @@ def _insert(ctx: ServerContext, session: Session, hashes: dict[str, str]) -> Non
             phone=demo["phone"],
             temporary=False,
         )
+        session.flush()
+        session.get(Agent, demo["employee_id"]).role = DEMO_ROLES.get(demo["employee_id"], "agent")  # type: ignore[union-attr]
     # Oldest first, so the change log (sync order) follows publication order.
     for ann in sorted(DEMO_ANNOUNCEMENTS, key=lambda a: -a["published_hours_ago"]):
         if session.get(Announcement, ann["id"]) is not None:

@@ -18,7 +18,8 @@ from csdesk.server.knowledge import KNOWLEDGE, KNOWLEDGE_LIMIT, knowledge_docs
 from csdesk.server.models import Change, SessionRecord
 from csdesk.server.phrases import MY_PHRASES, TEAM_PHRASES, personal_phrase_docs, team_phrase_docs
 from csdesk.server.problems import ProblemError
-from csdesk.server.work_items import CALLBACKS, WORK_ORDERS, callback_docs, work_order_docs
+from csdesk.server.work_items import CALLBACKS, callback_docs
+from csdesk.server.work_orders import WORK_ORDERS, work_order_docs
 
 #: Default and largest page size (rows of the change log).
 DEFAULT_LIMIT = 500
@@ -68,9 +69,12 @@ def sync_page(session: Session, collection: str, agent_id: str, since: int, limi
     Items are full documents with an ``id``: for ``announcements`` the fields
     of ``schemas.Announcement`` (with this agent's ack); for ``settings`` one
     item ``{"id": "settings", "data", "version", "updated_at"}``; for
-    ``work_orders`` / ``callbacks`` the fields of ``schemas.WorkOrder`` /
-    ``schemas.Callback``, only rows assigned to / owned by ``agent_id`` (a
-    row that is not, or no longer, is reported deleted); for
+    ``work_orders`` the fields of
+    ``csdesk.domain.work_order_schemas.WorkOrderDoc`` (with the history), only
+    the orders ``agent_id`` sees (issue #6: created by them, assigned to them,
+    in a queue of their team, or escalated for a supervisor; one no longer
+    seen is reported deleted); for ``callbacks`` the fields of
+    ``schemas.Callback``, only rows owned by ``agent_id``; for
     ``session_records`` the agent's own records as
     :func:`csdesk.server.contacts.session_record_docs` makes them (with the
     transcript; pages hold at most :data:`SESSION_RECORDS_LIMIT`); for

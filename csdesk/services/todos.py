@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 from pydantic import ValidationError
 
 from csdesk.domain import schemas
+from csdesk.domain.work_order_schemas import WorkOrderDoc
 from csdesk.domain.todos import TodoItem, todo_items
 
 if TYPE_CHECKING:
@@ -65,14 +66,14 @@ async def load_todos(
 
 async def load_work_item(
     session: DeskSession, kind: str, item_id: str
-) -> schemas.WorkOrder | schemas.Callback | None:
+) -> WorkOrderDoc | schemas.Callback | None:
     """The local copy of work order (``kind="work_order"``) or callback
     (``"callback"``) ``item_id``, or None when absent or unreadable.
     Raises ``ValueError`` for another ``kind``."""
     assert session.sync is not None and session.store is not None
-    model: type[schemas.WorkOrder] | type[schemas.Callback]
+    model: type[WorkOrderDoc] | type[schemas.Callback]
     if kind == "work_order":
-        collection, model = WORK_ORDERS, schemas.WorkOrder
+        collection, model = WORK_ORDERS, WorkOrderDoc
     elif kind == "callback":
         collection, model = CALLBACKS, schemas.Callback
     else:

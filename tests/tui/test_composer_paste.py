@@ -30,7 +30,6 @@ from textual.app import App
 from textual.widgets import Static
 
 from csdesk.domain.contact_schemas import MAX_MESSAGE_CHARS
-from csdesk.i18n import set_language
 from csdesk.widgets.composer import BURST_GAP, Composer
 from tests.tui.helpers import make_app, sign_in_to_desk, wait_for
 from tests.tui.test_desk_live import AGENT, live, take_contact
@@ -39,11 +38,6 @@ from tests.tui.test_desk_widgets import Host, rendered
 #: A real 3,000-line paste (29,999 characters with its line breaks).
 LINES = 3_000
 PASTE = "\n".join(f"line {n:04d}" for n in range(1, LINES + 1))
-
-
-@pytest.fixture(autouse=True)
-def english() -> None:
-    set_language("en")
 
 
 def terminal_reads(text: str, read_size: int = 4096, *, newline: str = "\r") -> list[list[events.Key]]:

@@ -42,11 +42,6 @@ T0 = datetime(2025, 3, 1, 9, 0, 0, tzinfo=UTC)
 HOSTILE = "\x1b[2J\x1b]0;pwned\x07[bold red]x[/] \x1b[31mred\x1b[0m\x07 \u202eevil \x9b31m end"
 
 
-@pytest.fixture(autouse=True)
-def english() -> None:
-    set_language("en")
-
-
 class Host(App[None]):
     """Hosts the widgets under test, nothing else."""
 

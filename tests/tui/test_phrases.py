@@ -14,21 +14,14 @@ import asyncio
 from datetime import date
 from pathlib import Path
 
-import pytest
 from textual.widgets import Input, OptionList, Static
 
 from csdesk.domain.phrase_schemas import PhraseWrite
-from csdesk.i18n import set_language
 from csdesk.server.phrases import list_personal_phrases, save_personal_phrase
 from tests.tui.helpers import make_app, sign_in_to_desk, wait_for
 from tests.tui.test_desk_live import AGENT, live, take_contact
 
 TODAY = date.today()
-
-
-@pytest.fixture(autouse=True)
-def english() -> None:
-    set_language("en")
 
 
 async def type_keys(pilot, text: str) -> None:

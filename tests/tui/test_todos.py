@@ -13,7 +13,9 @@ from textual.widgets import OptionList
 
 from csdesk.domain.todos import end_of_today
 from csdesk.server.seed import DEMO_AGENTS
-from csdesk.server.work_items import create_callback, create_work_order
+from csdesk.domain.work_order_schemas import ClosingRecord
+from csdesk.server.work_items import create_callback
+from tests.server.work_order_helpers import move, new_order, set_due
 from tests.tui.helpers import fresh_code, make_app, screen_text, submit_code, submit_login, wait_for
 
 AGENT = DEMO_AGENTS[0]
@@ -52,20 +54,23 @@ def options_text(app) -> list[str]:
 async def test_todos_pop_up_after_sign_in_and_open_their_screens(backend, tmp_path: Path) -> None:
     now = datetime.now(UTC)
     last_minute = end_of_today(now, datetime.now().astimezone().tzinfo) - timedelta(minutes=1)
-    order = create_work_order(
-        backend.context, assignee_id=AGENT["employee_id"],
-        title="补寄信用卡账单\x1b[31m [bold]x[/bold]", due_at=now - timedelta(minutes=5),
-    )
+    ctx, mine = backend.context, AGENT["employee_id"]
+    order = new_order(ctx, mine, assignee_id=mine, title="补寄信用卡账单\x1b[31m [bold]x[/bold]")
+    set_due(ctx, order.id, now - timedelta(minutes=5))
     call = create_callback(
         backend.context, agent_id=AGENT["employee_id"], customer_name="王*",
         phone_masked="138****5678", scheduled_at=min(now + timedelta(hours=1), last_minute),
         note="回访分期进度",
     )
     # Not today, not open, not this agent's: none of these is a to-do.
-    ctx, mine = backend.context, AGENT["employee_id"]
-    create_work_order(ctx, assignee_id=mine, title="明天", due_at=last_minute + timedelta(minutes=2))
-    create_work_order(ctx, assignee_id=mine, title="已解决", due_at=now, status="resolved")
-    create_work_order(ctx, assignee_id=OTHER["employee_id"], title="别人的", due_at=now)
+    tomorrow = new_order(ctx, mine, assignee_id=mine, title="明天")
+    set_due(ctx, tomorrow.id, last_minute + timedelta(minutes=2))
+    done = new_order(ctx, mine, assignee_id=mine, title="已解决")
+    for step in ("accepted", "in_progress"):
+        done = move(ctx, mine, done, step)
+    move(ctx, mine, done, "resolved", closing=ClosingRecord(resolution="已补寄"))
+    theirs = new_order(ctx, OTHER["employee_id"], assignee_id=OTHER["employee_id"], title="别人的")
+    set_due(ctx, theirs.id, now)
 
     app = make_app(backend.url, tmp_path / "data")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -87,7 +92,7 @@ async def test_todos_pop_up_after_sign_in_and_open_their_screens(backend, tmp_pa
         await pilot.press("enter")
         await wait_for(pilot, lambda: name(app) == "WorkOrderDetailScreen")
         detail = screen_text(app)
-        for expected in (order.number, "补寄信用卡账单", "Work order", "Open", "overdue", "Read-only"):
+        for expected in (order.number, "补寄信用卡账单", "Follow-up", "New", "overdue", "Read-only"):
             assert expected in detail, expected
         assert "\x1b" not in detail
         await pilot.press("escape")
