@@ -82,6 +82,15 @@ NOTE_MAX: Final = 4_000
 TAG_MAX: Final = 32
 TAGS_MAX: Final = 10
 
+#: Outbox kinds of the desk's work-order changes (``csdesk.services.work_orders``).
+CREATE_KIND: Final = "work_order.create"
+EDIT_KIND: Final = "work_order.edit"
+MOVE_KIND: Final = "work_order.move"
+ASSIGN_KIND: Final = "work_order.assign"
+COMMENT_KIND: Final = "work_order.comment"
+EXTEND_KIND: Final = "work_order.extend"
+WORK_ORDER_KINDS: Final = frozenset({CREATE_KIND, EDIT_KIND, MOVE_KIND, ASSIGN_KIND, COMMENT_KIND, EXTEND_KIND})
+
 #: ``WO-YYYYMMDD-NNNN`` (4 or more digits: the 10,000th order of a day gets 5).
 NUMBER_PATTERN: Final = re.compile(r"WO-\d{8}-\d{4,}")
 

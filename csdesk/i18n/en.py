@@ -414,6 +414,7 @@ MESSAGES: dict[str, str] = {
     "live.end_yes": "End contact",
     "live.wrap_up_queued": "Wrap-up saved in the outbox: it is sent when the backend is back.",
     "live.wrap_up_refused": "The backend refused the wrap-up saved offline: you are still in After-Contact Work; wrap up again.",
+    "live.callback_title": "Call the customer back",
     "live.wrapped_up": "Wrapped up: session record saved.",
     "live.sign_out_contact": "You have a contact in hand. Sign out anyway? The backend ends it and keeps it for your wrap-up at the next sign-in.",
     "live.sign_out_offer": "A contact is ringing. Sign out anyway? It goes back to the queue.",
@@ -462,3 +463,13 @@ MESSAGES.update(_KB)
 from csdesk.i18n.en_phrases import MESSAGES as _PHRASES  # noqa: E402
 
 MESSAGES.update(_PHRASES)
+
+# Work-order form (issue #6): own file too.
+from csdesk.i18n.en_wo_form import MESSAGES as _WO_FORM  # noqa: E402
+
+MESSAGES.update(_WO_FORM)
+
+# Work-order screens: F4 list, detail, action dialogs (issue #6): own file too.
+from csdesk.i18n.en_work_orders import MESSAGES as _WORK_ORDERS  # noqa: E402
+
+MESSAGES.update(_WORK_ORDERS)

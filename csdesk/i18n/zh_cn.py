@@ -403,6 +403,7 @@ MESSAGES: dict[str, str] = {
     "live.end_yes": "结束会话",
     "live.wrap_up_queued": "小结已存入待发队列：后台恢复后自动发送。",
     "live.wrap_up_refused": "后台未接受离线保存的小结：您仍处于话后处理，请重新小结。",
+    "live.callback_title": "回电客户",
     "live.wrapped_up": "已小结：服务记录已保存。",
     "live.sign_out_contact": "您还有进行中的会话。仍要签出？后台将结束该会话，并在您下次登录时等待小结。",
     "live.sign_out_offer": "有会话正在振铃。仍要签出？它将回到队列。",
@@ -451,3 +452,13 @@ MESSAGES.update(_KB)
 from csdesk.i18n.zh_cn_phrases import MESSAGES as _PHRASES  # noqa: E402
 
 MESSAGES.update(_PHRASES)
+
+# 工单表单（issue #6）：单独的文件。
+from csdesk.i18n.zh_cn_wo_form import MESSAGES as _WO_FORM  # noqa: E402
+
+MESSAGES.update(_WO_FORM)
+
+# Work-order screens: F4 list, detail, action dialogs (issue #6): own file too.
+from csdesk.i18n.zh_cn_work_orders import MESSAGES as _WORK_ORDERS  # noqa: E402
+
+MESSAGES.update(_WORK_ORDERS)

@@ -34,6 +34,7 @@ from csdesk.i18n import t
 from csdesk.screens.desk_live import LIVE_BINDINGS, LiveDeskMixin
 from csdesk.screens.desk_knowledge import KNOWLEDGE_BINDINGS, KnowledgeDeskMixin
 from csdesk.screens.desk_phrases import PHRASE_BINDINGS, PhraseDeskMixin
+from csdesk.screens.desk_work_orders import WORK_ORDER_BINDINGS, WorkOrderDeskMixin
 from csdesk.screens.stack import tell_screens
 from csdesk.widgets.activity_log import ActivityLog
 from csdesk.widgets.agent_bar import AgentBar, BarState
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
     from csdesk.services.sync import SyncStatus
 
 
-class DeskScreen(LiveDeskMixin, KnowledgeDeskMixin, PhraseDeskMixin, Screen[None]):
+class DeskScreen(LiveDeskMixin, KnowledgeDeskMixin, PhraseDeskMixin, WorkOrderDeskMixin, Screen[None]):
     """Home screen of a signed-in agent."""
 
     CSS_PATH = "desk.tcss"
@@ -63,6 +64,7 @@ class DeskScreen(LiveDeskMixin, KnowledgeDeskMixin, PhraseDeskMixin, Screen[None
         *LIVE_BINDINGS,
         *KNOWLEDGE_BINDINGS,
         *PHRASE_BINDINGS,
+        *WORK_ORDER_BINDINGS,
     ]
 
     #: Seconds between two recounts of the to-dos (the day and "overdue" move on).
@@ -106,6 +108,7 @@ class DeskScreen(LiveDeskMixin, KnowledgeDeskMixin, PhraseDeskMixin, Screen[None
         self.init_live()
         self.init_knowledge()
         self.init_phrases()
+        self.init_work_orders()
 
     def compose(self) -> ComposeResult:
         yield AgentBar(id="agent-bar")
@@ -352,6 +355,7 @@ class DeskScreen(LiveDeskMixin, KnowledgeDeskMixin, PhraseDeskMixin, Screen[None
         yield from self.live_palette_commands()
         yield from self.knowledge_palette_commands()
         yield from self.phrase_palette_commands()
+        yield from self.work_order_palette_commands()
         yield SystemCommand(t("cmd.records"), t("cmd.records.help", key=key_hint(self, "desk.records")),
                             self.action_records)
         yield SystemCommand(t("cmd.change_password"), t("cmd.change_password.help"), self.action_change_password)

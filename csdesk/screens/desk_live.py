@@ -617,6 +617,11 @@ class LiveDeskMixin:
         self._wrap_opened.add(contact.id)
         missed = missed_steps(self._checklist_result(contact, for_wrap_up=True))
         session = self.app.get_session()
+        submitted: list[Any] = []
+
+        async def submit(request: Any) -> Any:
+            submitted.append(request)
+            return await session.wrap_up(request)
 
         def done(result: object) -> None:
             if result is True:
@@ -625,13 +630,28 @@ class LiveDeskMixin:
             elif result is not None:
                 self.notify(t("live.wrapped_up"), markup=False)  # type: ignore[arg-type]
             self._apply_contact()
+            if result is not None and submitted and submitted[-1].callback_needed:
+                self._callback_order(contact)
 
         online = getattr(self, "_bar").online
         self.app.push_screen(
             WrapUpScreen(self.contacts, missed=missed, customer_left=contact.customer_left,
-                         submit=session.wrap_up, online=online),
+                         submit=submit, online=online),
             done,
         )
+
+    def _callback_order(self, contact: ContactView) -> None:
+        """Issue #4/#6: the wrap-up said "callback needed": the callback work-order
+        form opens prefilled from the contact (its draft is kept per contact)."""
+        from csdesk.screens.work_order_form import WorkOrderFormScreen
+        from csdesk.services.work_orders import prefill_from_contact
+
+        service = self.app.get_session().work_orders
+        if service is None:
+            return
+        prefill = prefill_from_contact(contact, callback=True)
+        prefill["title"] = t("live.callback_title")
+        self.app.push_screen(WorkOrderFormScreen(service, prefill=prefill, draft_key=f"callback-{contact.id}"))
 
     # -- sign-out and palette ------------------------------------------------------------
 

@@ -346,7 +346,7 @@ class SettingsScreen(Screen[None]):
             "idle": ds.IDLE_LOCK_MINUTES,
         }
         name = fields.get(event.select.id or "")
-        if name is None or event.value is Select.BLANK:
+        if name is None or event.value == Select.NULL:
             return
         if name == ds.IDLE_LOCK_MINUTES:
             self.set_idle_minutes(event.value)

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from csdesk.domain import work_orders as wo
 from csdesk.domain.sla import BusinessCalendar
+from csdesk.domain.work_order_views import calendar_from_doc
 
 #: The packaged demo file.
 DEFAULT_FILE = Path(__file__).parent / "data" / "work_orders.toml"
@@ -65,21 +65,6 @@ class WorkOrderConfig:
             "holidays": sorted(d.isoformat() for d in cal.holidays),
             "workdays": sorted(d.isoformat() for d in cal.workdays),
         }
-
-
-def calendar_from_doc(doc: dict[str, Any]) -> BusinessCalendar:
-    """A :class:`BusinessCalendar` from its TOML/catalogue form; ``ValueError`` if malformed."""
-    try:
-        return BusinessCalendar(
-            tz=str(doc.get("tz", "Asia/Shanghai")),
-            opens=time.fromisoformat(str(doc.get("opens", "09:00"))),
-            closes=time.fromisoformat(str(doc.get("closes", "18:00"))),
-            weekdays=frozenset(int(d) for d in doc.get("weekdays", (0, 1, 2, 3, 4))),
-            holidays=frozenset(date.fromisoformat(str(d)) for d in doc.get("holidays", ())),
-            workdays=frozenset(date.fromisoformat(str(d)) for d in doc.get("workdays", ())),
-        )
-    except (TypeError, AttributeError) as exc:
-        raise ValueError(f"bad calendar: {exc}") from exc
 
 
 def parse_config(data: dict[str, Any]) -> WorkOrderConfig:

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from csdesk.api.client import ApiClient
 from csdesk.api.errors import ApiError, OfflineError, ProblemError
@@ -47,6 +47,9 @@ from csdesk.services.sync import (
 )
 from csdesk.store.local import LocalStore, store_folder
 from csdesk.store.errors import StoreLockedError
+
+if TYPE_CHECKING:
+    from csdesk.services.work_orders import WorkOrderService
 
 
 _COLLECTION_NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -96,6 +99,7 @@ class DeskSession:
         self.on_secret_notice: Callable[[str], None] | None = None
         self.employee_id: str | None = None
         self.profile: schemas.AgentProfile | None = None
+        self._work_orders: WorkOrderService | None = None
         self.state: schemas.AgentStateView | None = None
         self.store: LocalStore | None = None
         self.sync: SyncService | None = None
@@ -648,8 +652,19 @@ class DeskSession:
             pass
         await self.forget_sign_in()
 
+    @property
+    def work_orders(self) -> WorkOrderService | None:
+        """The signed-in agent's work orders (issue #6), made on first use; None
+        before the store is open or the agent is known."""
+        if self._work_orders is None and self.sync is not None and self.profile is not None:
+            from csdesk.services.work_orders import WorkOrderService
+
+            self._work_orders = WorkOrderService(self.sync, self.profile.employee_id, self.profile.team)
+        return self._work_orders
+
     async def close(self) -> None:
         """Release the store lock and close connections (idempotent)."""
+        self._work_orders = None
         self._keep_token = False
         await self._settle_token_saves()
         if self.follower:

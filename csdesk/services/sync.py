@@ -22,6 +22,7 @@ from csdesk.api.client import ApiClient
 from csdesk.api.errors import ApiError, OfflineError, ProblemError
 from csdesk.domain.knowledge import KNOWLEDGE_COLLECTION
 from csdesk.domain.phrases import MY_PHRASES, PHRASE_KINDS, TEAM_PHRASES, phrase_id_from_path
+from csdesk.domain.work_orders import WORK_ORDER_KINDS
 from csdesk.services.listeners import tell
 from csdesk.store.local import LocalStore
 from csdesk.store.outbox import Outbox, OutboxItem
@@ -46,6 +47,8 @@ RECORDS_COLLECTION = "session_records"
 PULL_AFTER_PUSH: dict[str, str] = {WRAP_UP_KIND: RECORDS_COLLECTION}
 #: A personal phrase saved or deleted: the server's copy (its version) comes back by a pull.
 PULL_AFTER_PUSH.update({kind: MY_PHRASES for kind in PHRASE_KINDS})
+#: Work-order changes (issue #6): the backend's copy comes back by a pull.
+PULL_AFTER_PUSH.update({kind: "work_orders" for kind in WORK_ORDER_KINDS})
 #: Local collection of acknowledgements made here (kept until the server shows them).
 LOCAL_ACKS = "acks"
 SETTINGS_COLLECTION = "settings"
@@ -171,6 +174,15 @@ class SyncService:
                 current = exc.problem.current_version
                 body = {**item.body, "base_version": current}
                 await self.io(self.outbox.rebase, item.key, body, now=self.clock())
+            elif exc.code == "version-conflict" and item.kind in WORK_ORDER_KINDS:
+                # Issue #6: another agent changed the order first. Kept as failed
+                # (never overwritten); the stored order is pulled so the desk can
+                # show theirs and ours (WorkOrderService.conflicts).
+                await self.io(self.outbox.mark_failed, item.key, f"{exc.status} {exc}")
+                try:
+                    await self.pull("work_orders")
+                except ApiError:
+                    pass
             elif exc.code == "not-found" and item.kind == ACK_KIND:
                 # The announcement was withdrawn: there is nothing left to
                 # acknowledge, so the item is settled, not kept as refused.

@@ -103,18 +103,28 @@ def make_app(url: str, data_dir: Path, language: str = "en") -> CsdeskApp:
     return app
 
 
-async def reach_desk(pilot: Pilot) -> None:
-    """Wait for the desk, closing the once-per-version release notes on the way."""
+async def reach_desk(pilot: Pilot, *, todos: bool = False) -> None:
+    """Wait for the desk, closing the once-per-version release notes on the way
+    (and, with ``todos``, the to-do list that follows them when work is due)."""
     app = pilot.app
-    names = ("DeskScreen", "ReleaseNotesScreen")
-    await wait_for(pilot, lambda: app.screen.__class__.__name__ in names)
-    if app.screen.__class__.__name__ == "ReleaseNotesScreen":
+    popups = ("ReleaseNotesScreen", "TodosScreen") if todos else ("ReleaseNotesScreen",)
+    while True:
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ in ("DeskScreen", *popups))
+        if app.screen.__class__.__name__ == "DeskScreen":
+            if not todos:
+                return
+            await pilot.pause(0.2)  # the to-dos may still pop up
+            if app.screen.__class__.__name__ == "DeskScreen":
+                return
+            continue
+        screen = app.screen
         await pilot.press("escape")
-    await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
+        await wait_for(pilot, lambda: app.screen is not screen)
 
 
-async def sign_in_to_desk(pilot: Pilot, agent: dict, *, ack_all: bool = True) -> None:
-    """Full sign-in; acknowledges announcements when ``ack_all``."""
+async def sign_in_to_desk(pilot: Pilot, agent: dict, *, ack_all: bool = True, todos: bool = False) -> None:
+    """Full sign-in; acknowledges announcements when ``ack_all``; closes the
+    to-do list on the way with ``todos`` (see :func:`reach_desk`)."""
     app = pilot.app
     await submit_login(pilot, agent["employee_id"], agent["password"])
     await submit_code(pilot, fresh_code(agent["totp_secret"], app.server_url))
@@ -127,7 +137,7 @@ async def sign_in_to_desk(pilot: Pilot, agent: dict, *, ack_all: bool = True) ->
                 await pilot.press("a")
                 await wait_for(pilot, lambda ann=ann: ann.id in screen.acked)
         await pilot.press("c")
-    await reach_desk(pilot)
+    await reach_desk(pilot, todos=todos)
     await asyncio.sleep(0)
 
 

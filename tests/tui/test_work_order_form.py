@@ -1,0 +1,129 @@
+"""The work-order form (issue #6): field-level messages, a queued create, a
+draft that survives the desk going away, a form prefilled from a contact."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from textual.widgets import Input, Static
+
+from csdesk.screens.work_order_form import WorkOrderFormScreen, format_local_time
+from csdesk.server.models import WorkOrder
+from csdesk.server.seed import DEMO_AGENTS
+from csdesk.services.work_orders import WorkOrderService
+from tests.tui.helpers import make_app, sign_in_to_desk, wait_for
+
+AGENT = DEMO_AGENTS[0]
+
+
+async def open_form(app, pilot, **kwargs) -> WorkOrderFormScreen:
+    session = app.get_session()
+    service = WorkOrderService(session.sync, AGENT["employee_id"], AGENT["team"])
+    form = WorkOrderFormScreen(service, **kwargs)
+    await app.push_screen(form)
+    await wait_for(pilot, lambda: not form._loading and form.service.catalogue is not None)
+    return form
+
+
+def problem(form: WorkOrderFormScreen, ident: str) -> str:
+    return str(form.query_one(f"#problem-{ident}", Static).render())
+
+
+async def test_a_complaint_with_bad_input_says_which_field_then_is_queued(backend, tmp_path: Path) -> None:
+    app = make_app(backend.url, tmp_path / "data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in_to_desk(pilot, AGENT)
+        form = await open_form(app, pilot, prefill={"type": "complaint"})
+        assert form.query_one("#row-reason").display  # the §2.4 record shows for a complaint
+        form.query_one("#assignee_id", Input).value = "Z9999"
+        form.query_one("#promised_at", Input).value = "2020-01-01 10:00"
+        form.query_one("#told_at", Input).value = "yesterday"
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert problem(form, "title") == "Required."
+        assert problem(form, "assignee_id") == "No agent with this ID."
+        assert problem(form, "promised_at") == "This time has passed."
+        assert "Write a time like" in problem(form, "told_at")
+        assert "field(s) to fix" in str(form.query_one("#status", Static).render())
+        now = datetime.now(UTC)
+        for ident, value in (("title", "网点服务投诉"), ("assignee_id", AGENT["employee_id"]),
+                             ("reason", "排队两小时"), ("demand", "道歉"),
+                             ("promised_at", format_local_time(now + timedelta(days=3))),
+                             ("told_at", format_local_time(now))):
+            form.query_one(f"#{ident}", Input).value = value
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: app.screen is not form)
+        session = app.get_session()
+        await wait_for(pilot, lambda: session.sync.outbox.items() == [], timeout=10)
+        with backend.context.db.read() as db:
+            row = db.query(WorkOrder).one()
+            assert (row.type, row.grade, row.title, row.assignee_id) == ("complaint", "general", "网点服务投诉", "A1001")
+            assert row.complaint["reason"] == "排队两小时" and row.queue == "complaints"
+
+
+async def test_a_draft_survives_the_desk_going_away(backend, tmp_path: Path) -> None:
+    app = make_app(backend.url, tmp_path / "data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in_to_desk(pilot, AGENT)
+        form = await open_form(app, pilot)
+        await pilot.press(*"卡片补办失败")
+        await pilot.pause(0.8)  # past the draft delay
+    # The app ended without Esc, a save or a sign-out; the store's lock goes
+    # as it would with the process (nothing else is written).
+    if app.session is not None:
+        await app.session.close()
+    again = make_app(backend.url, tmp_path / "data")
+    async with again.run_test(size=(80, 24)) as pilot:
+        await sign_in_to_desk(pilot, AGENT)
+        form = await open_form(again, pilot)
+        assert form.query_one("#title", Input).value == "卡片补办失败"
+        assert "Draft restored" in str(form.query_one("#status", Static).render())
+
+
+async def test_a_form_prefilled_from_a_contact_keeps_the_excerpt_and_fits(backend, tmp_path: Path) -> None:
+    app = make_app(backend.url, tmp_path / "data")
+    prefill = {"type": "callback", "priority": "P2", "customer_ref": "C-****-0042", "contact_id": "ct-1",
+               "channel": "chat", "excerpt": "10:01 customer: 我的卡\x1b[31m被吞了\n10:02 agent: 好的"}
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in_to_desk(pilot, AGENT)
+        form = await open_form(app, pilot, prefill=prefill, draft_key="ct-1")
+        assert form.query_one("#excerpt").text == "10:01 customer: 我的卡被吞了\n10:02 agent: 好的"
+        assert form.query_one("#row-scheduled_at").display and not form.query_one("#row-reason").display
+        body, problems = form.check()
+        assert problems.keys() == {"title", "scheduled_at"}
+        assert body["contact_id"] == "ct-1" and body["channel"] == "chat"
+        assert form.query_one("#title").region.right <= 80
+
+
+async def test_callback_needed_at_wrap_up_opens_a_prefilled_callback_order(backend, tmp_path: Path) -> None:
+    """Issue #4 → #6: the wrap-up's "callback needed" becomes a callback work order,
+    prefilled from the contact; queued, it reaches the backend linked to the contact."""
+    from textual.widgets import Checkbox
+
+    from tests.tui.test_desk_live import take_contact
+    from tests.tui.test_qa_round7 import end_into_wrap_up
+
+    app = make_app(backend.url, tmp_path / "data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in_to_desk(pilot, AGENT)
+        contact_id = await take_contact(pilot, backend, words="卡被吞了，请回电")
+        wrap = await end_into_wrap_up(pilot)
+        await pilot.press(*"frozen", "enter")
+        await wait_for(pilot, lambda: wrap.disposition == "lost_card.card_freeze")
+        wrap.query_one("#callback", Checkbox).value = True
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: isinstance(app.screen, WorkOrderFormScreen) and not app.screen._loading)
+        form = app.screen
+        assert form.fields()["type"] == "callback" and form.prefill["contact_id"] == contact_id
+        assert "卡被吞了，请回电" in form.fields()["excerpt"]
+        assert form.fields()["title"] == "Call the customer back"
+        form.query_one("#scheduled_at", Input).value = "+2h"
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
+        session = app.get_session()
+        await wait_for(pilot, lambda: session.sync.outbox.items() == [], timeout=10)
+        with backend.context.db.read() as db:
+            row = db.query(WorkOrder).one()
+            assert (row.type, row.contact_id, row.queue) == ("callback", contact_id, "callbacks")
+            assert row.scheduled_at > datetime.now(UTC) + timedelta(hours=1)
