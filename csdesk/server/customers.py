@@ -246,8 +246,19 @@ def customer_card(session: Session, customer: Customer) -> CustomerCard:
     last 4, cards first 6 + last 4 (PCI DSS 3.4), and the last
     :data:`LAST_CONTACTS` wrapped-up contacts, newest first.
 
-    ``open_work_orders`` is 0 until work orders carry a customer (issue #6).
+    ``open_work_orders`` counts the customer's work orders still open
+    (issue #6: ``new`` … ``pending_*``), matched by customer reference.
     """
+    from sqlalchemy import func
+
+    from csdesk.domain.work_orders import OPEN_STATUSES
+    from csdesk.server.models import WorkOrder
+
+    open_orders = session.scalar(
+        select(func.count()).select_from(WorkOrder).where(
+            WorkOrder.customer_ref == customer.customer_ref, WorkOrder.status.in_(sorted(OPEN_STATUSES))
+        )
+    ) or 0
     records = session.scalars(
         select(SessionRecord)
         .where(SessionRecord.customer_ref == customer.customer_ref)
@@ -269,7 +280,7 @@ def customer_card(session: Session, customer: Customer) -> CustomerCard:
             for card in customer.cards or []
         ],
         risk_rating=min(5, max(1, customer.risk_rating)),
-        open_work_orders=0,
+        open_work_orders=open_orders,
         last_contacts=[
             PastContact(at=r.ended_at, channel=Channel(r.channel), disposition=r.disposition)
             for r in records

@@ -381,3 +381,21 @@ def test_an_old_work_orders_table_is_carried_into_the_new_one(tmp_path: Path) ->
     with sqlite3.connect(path) as db:
         tables = {r[0] for r in db.execute("select name from sqlite_master where type='table'")}
     assert "work_orders_v1" not in tables
+
+
+def test_the_customer_card_counts_the_customers_open_orders(backend: BackgroundServer) -> None:
+    from csdesk.server.customers import DEMO_CUSTOMERS, customer_card, seed_customers
+    from csdesk.server.models import Customer
+
+    ctx, me = backend.context, A["employee_id"]
+    seed_customers(ctx)
+    ref = DEMO_CUSTOMERS[0]["customer_ref"]
+    first = new_order(ctx, me, customer_ref=ref)
+    new_order(ctx, me, customer_ref=ref, type="suggestion", priority="P4")
+    new_order(ctx, me, customer_ref="someone-else")
+    for step in ("accepted", "in_progress"):
+        first = move(ctx, me, first, step)
+    move(ctx, me, first, "resolved", closing=ClosingRecord(resolution="done"))
+    with ctx.db.read() as session:
+        customer = session.query(Customer).filter_by(customer_ref=ref).one()
+        assert customer_card(session, customer).open_work_orders == 1
