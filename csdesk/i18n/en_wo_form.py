@@ -11,6 +11,7 @@ MESSAGES: dict[str, str] = {
     "wo_form.category": "Category",
     "wo_form.customer_ref": "Customer",
     "wo_form.queue": "Queue",
+    "wo_form.auto_queue": "automatic (routing rules)",
     "wo_form.assignee": "Assignee",
     "wo_form.scheduled_at": "Call back at",
     "wo_form.due_at": "Due (optional)",

@@ -86,6 +86,7 @@ MESSAGES: dict[str, str] = {
     "wo.grade_short.general": "Gen",
     "wo.grade_short.serious": "Ser",
     "wo.grade_short.major": "Maj",
+    "wo.clock.running_due": "by {at}",
     "wo.clock.running": "{left} left",
     "wo.clock.at_risk": "at risk {left}",
     "wo.clock.breached": "breached {left}",

@@ -11,6 +11,7 @@ MESSAGES: dict[str, str] = {
     "wo_form.category": "业务类别",
     "wo_form.customer_ref": "客户",
     "wo_form.queue": "处理队列",
+    "wo_form.auto_queue": "自动（按分派规则）",
     "wo_form.assignee": "处理人",
     "wo_form.scheduled_at": "回访时间",
     "wo_form.due_at": "期限（可选）",

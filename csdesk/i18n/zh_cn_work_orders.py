@@ -85,6 +85,7 @@ MESSAGES: dict[str, str] = {
     "wo.grade_short.general": "一般",
     "wo.grade_short.serious": "严重",
     "wo.grade_short.major": "重大",
+    "wo.clock.running_due": "至{at}",
     "wo.clock.running": "剩余 {left}",
     "wo.clock.at_risk": "临近 {left}",
     "wo.clock.breached": "超时 {left}",

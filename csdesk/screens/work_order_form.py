@@ -137,7 +137,8 @@ class WorkOrderFormScreen(Screen["WorkOrderDoc | None"]):
                         options = self._choices(start_type)[ident]
                         default = self._default(ident, start_type, [v for _label, v in options])
                         yield SafeSelect(options, id=ident, allow_blank=ident == "queue", compact=True,
-                                         value=default if default is not None else Select.NULL)
+                                         value=default if default is not None else Select.NULL,
+                                         prompt=t("wo_form.auto_queue"))
                     elif ident in AREAS:
                         yield CappedTextArea(id=ident, max_chars=AREAS[ident][1], soft_wrap=True,
                                              tab_behavior="focus", compact=True)
@@ -160,6 +161,7 @@ class WorkOrderFormScreen(Screen["WorkOrderDoc | None"]):
             self.query_one(f"#label-{ident}", Label).update(t(key))
         for ident, key in SELECTS.items():
             self.query_one(f"#label-{ident}", Label).update(t(key))
+        self.query_one("#queue", SafeSelect).prompt = t("wo_form.auto_queue")
         self._fill_choices()
         self._show_problems()
 

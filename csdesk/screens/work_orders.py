@@ -92,8 +92,12 @@ def duration(seconds: float) -> str:
 
 
 def clock_text(clock: sla.SlaClock) -> str:
-    """The state of a clock with the time that matters: ``2h10m left``,
-    ``at risk 35m``, ``breached 1d2h``, ``paused``, ``met``, ``met late``."""
+    """The state of a clock with the time that matters: ``by 12-04 18:00``
+    (running), ``at risk 35m``, ``breached 1d2h``, ``paused``, ``met``, ``met late``."""
+    if clock.state == "running" and clock.due_at is not None:
+        # The deadline itself: on a business-hours clock "1d20h left" would read
+        # as calendar time (44 business hours is most of a working week).
+        return t("wo.clock.running_due", at=clock.due_at.astimezone().strftime("%m-%d %H:%M"))
     if clock.state in ("running", "at_risk", "breached"):
         return t(f"wo.clock.{clock.state}", left=duration(clock.left_seconds))
     return t(f"wo.clock.{clock.state}")

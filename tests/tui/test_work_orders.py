@@ -81,7 +81,7 @@ async def test_views_filters_sort_and_clocks(backend, tmp_path: Path) -> None:
         listed = rows(screen)
         assert late.number in listed[0] and "breached" in listed[0]
         assert "\x1b" not in listed[0] and "[bold]" in listed[0]  # escapes gone, no markup parsed
-        assert "left" in listed[1] and "P1" in listed[1] and "Fault" in listed[1]
+        assert "by " in listed[1] and "P1" in listed[1] and "Fault" in listed[1]  # running: its deadline
         assert theirs.id not in [o.id for o in screen.shown]
         assert_fits(screen)
 
@@ -220,7 +220,7 @@ async def test_zh_cn_fits_80_by_24(backend, tmp_path: Path) -> None:
         assert len(screen.shown) == 2
         assert_fits(screen)
         listed = rows(screen)
-        assert "超时" in listed[0] and "业务异常" in listed[0] and "剩余" in listed[1]
+        assert "超时" in listed[0] and "业务异常" in listed[0] and "至" in listed[1]
         assert "我的" in screen_text(app)
         await pilot.press("enter")
         await wait_for(pilot, lambda: name(app) == "WorkOrderDetailScreen")
@@ -234,7 +234,12 @@ def test_clock_text_and_fitting() -> None:
     def clock(state: str, left: float) -> SlaClock:
         return SlaClock(3600.0, 3600.0 - left, left, None, state, left / 3600.0)  # type: ignore[arg-type]
 
-    assert clock_text(clock("running", 2 * 3600 + 10 * 60)) == "2h10m left"
+    assert clock_text(clock("running", 2 * 3600 + 10 * 60)) == "2h10m left"  # no deadline known
+    from datetime import UTC, datetime
+
+    due = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
+    running = SlaClock(3600.0, 0.0, 3600.0, due, "running", 1.0)
+    assert clock_text(running) == "by " + due.astimezone().strftime("%m-%d %H:%M")
     assert clock_text(clock("at_risk", 35 * 60)) == "at risk 35m"
     assert clock_text(clock("breached", -(26 * 3600 + 60))) == "breached 1d2h"
     assert clock_text(clock("paused", 100)) == "paused"
