@@ -32,7 +32,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
@@ -87,9 +87,12 @@ def local_time(value: datetime) -> str:
 
 
 def parse_local(text: str) -> datetime | None:
-    """``YYYY-MM-DD HH:MM`` typed in local time, as an aware datetime (None if malformed)."""
+    """A time typed as the work-order form takes it (``YYYY-MM-DD HH:MM`` local,
+    ``HH:MM`` today, ``+2h`` / ``+1d``), aware; None if blank or malformed."""
+    from csdesk.screens.work_order_form import parse_local_time
+
     try:
-        return datetime.strptime(text.strip(), TIME_FORMAT).astimezone()
+        return parse_local_time(text, datetime.now(UTC))
     except ValueError:
         return None
 

@@ -245,3 +245,47 @@ def test_clock_text_and_fitting() -> None:
     assert clock_text(clock("paused", 100)) == "paused"
     assert fit("很长的中文标题", 7) == "很长的…" and cell_len(fit("很长的中文标题", 7)) == 7
     assert fit("ab", 4) == "ab  "
+
+
+async def test_take_then_extend_a_complaint_with_a_supervisor(backend, tmp_path: Path) -> None:
+    """t takes an order from the team's queue; x extends a complaint: refused past 30
+    days without a supervisor (said in the dialog), then 60 days with A1002."""
+    from csdesk.domain.work_order_schemas import ComplaintRecord
+
+    ctx, now = backend.context, datetime.now(UTC)
+    record = ComplaintRecord(reason="多收年费", demand="退还", contact_method="phone",
+                             promised_at=now + timedelta(days=10), told_via="phone", told_at=now)
+    order = new_order(ctx, LEAD["employee_id"], type="complaint", priority=None, grade="serious",
+                      complaint=record, title="年费投诉")
+    app = make_app(backend.url, tmp_path / "data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_desk(pilot)
+        screen = await open_list(pilot, 1)
+        await pilot.press("2")  # my team's queue (complaints are worked by 零售客服一组)
+        await wait_for(pilot, lambda: [o.id for o in screen.shown] == [order.id])
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: name(app) == "WorkOrderDetailScreen")
+        detail = app.screen
+
+        def stored() -> WorkOrder:
+            with ctx.db.read() as db:
+                return db.get(WorkOrder, order.id)
+
+        await pilot.press("t")
+        await wait_for(pilot, lambda: stored().assignee_id == ME)
+        await wait_for(pilot, lambda: detail.order.assignee_id == ME)
+
+        await pilot.press("x")
+        await wait_for(pilot, lambda: name(app) == "ActionDialog")
+        dialog = app.screen
+        await pilot.press("right")  # 30 → 60 days: the supervisor field shows
+        assert dialog.query_one("#f-total_days").value == "60"
+        dialog.query_one("#f-reason").value = "需调取三年账单"
+        dialog.query_one("#f-promised_at").value = "+40d"
+        await pilot.press("ctrl+s")
+        assert "supervisor" in str(dialog.query_one("#dialog-error").render()).lower()
+        dialog.query_one("#f-supervisor_id").value = LEAD["employee_id"]
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: stored().complaint["total_days"] == 60, timeout=10)
+        assert stored().complaint["approved_by"] == LEAD["employee_id"]
+        await wait_for(pilot, lambda: "60" in screen_text(app) and "Extended" in screen_text(app))
