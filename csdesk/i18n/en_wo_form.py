@@ -38,6 +38,8 @@ MESSAGES: dict[str, str] = {
     "wo_form.problem.unknown_agent": "No agent with this ID.",
     "wo_form.problem.time": "Write a time like {example}, HH:MM today, or +2h / +1d.",
     "wo_form.problem.in_past": "This time has passed.",
+    "wo_form.problem.in_future": "This time has not come yet.",
+    "wo_form.draft_stale": "The order changed since your draft: the draft was dropped, the form shows the order as it is.",
     "wo_form.fix": "{count} field(s) to fix; the draft is kept.",
     "wo_form.queued": "Work order saved; it is sent to the backend (queued while offline).",
     "wo_form.draft_kept": "Work-order draft kept: it opens again with the form.",

@@ -175,6 +175,7 @@ MESSAGES: dict[str, str] = {
     "wo.comment.text": "Comment",
     "wo.assign.heading": "Assign {number}",
     "wo.assign.queue_only": "nobody: leave it in the queue",
+    "wo.extend.not_supervisor": "{id} is not a supervisor: ask a supervisor to approve and enter their ID.",
     "wo.extend.heading": "Extend complaint {number}",
     "wo.extend.total": "Total time limit",
     "wo.extend.supervisor": "Supervisor id",

@@ -38,6 +38,8 @@ MESSAGES: dict[str, str] = {
     "wo_form.problem.unknown_agent": "没有这个工号。",
     "wo_form.problem.time": "请写成 {example}、当天 HH:MM，或 +2h / +1d。",
     "wo_form.problem.in_past": "这个时间已经过去。",
+    "wo_form.problem.in_future": "这个时间还没到。",
+    "wo_form.draft_stale": "草稿之后工单已有变化：草稿已作废，表单显示工单的当前内容。",
     "wo_form.fix": "有 {count} 处需要修改；草稿已保留。",
     "wo_form.queued": "工单已保存，正在发送到后台（离线时排队）。",
     "wo_form.draft_kept": "工单草稿已保留，再次打开表单时恢复。",

@@ -174,6 +174,7 @@ MESSAGES: dict[str, str] = {
     "wo.comment.text": "内容",
     "wo.assign.heading": "分派 {number}",
     "wo.assign.queue_only": "无：留在队列中",
+    "wo.extend.not_supervisor": "{id} 不是主管：请主管审批并填写其工号。",
     "wo.extend.heading": "投诉延期 {number}",
     "wo.extend.total": "总处理时限",
     "wo.extend.supervisor": "主管工号",

@@ -631,7 +631,7 @@ class LiveDeskMixin:
                 self.notify(t("live.wrapped_up"), markup=False)  # type: ignore[arg-type]
             self._apply_contact()
             if result is not None and submitted and submitted[-1].callback_needed:
-                self._callback_order(contact)
+                self._callback_order(contact, submitted[-1].notes)
 
         online = getattr(self, "_bar").online
         self.app.push_screen(
@@ -640,9 +640,10 @@ class LiveDeskMixin:
             done,
         )
 
-    def _callback_order(self, contact: ContactView) -> None:
+    def _callback_order(self, contact: ContactView, notes: str = "") -> None:
         """Issue #4/#6: the wrap-up said "callback needed": the callback work-order
-        form opens prefilled from the contact (its draft is kept per contact)."""
+        form opens prefilled from the contact (its draft is kept per contact),
+        assigned to this agent (who promised the call) with the wrap-up notes."""
         from csdesk.screens.work_order_form import WorkOrderFormScreen
         from csdesk.services.work_orders import prefill_from_contact
 
@@ -651,6 +652,8 @@ class LiveDeskMixin:
             return
         prefill = prefill_from_contact(contact, callback=True)
         prefill["title"] = t("live.callback_title")
+        prefill["assignee_id"] = service.agent_id
+        prefill["description"] = notes
         self.app.push_screen(WorkOrderFormScreen(service, prefill=prefill, draft_key=f"callback-{contact.id}"))
 
     # -- sign-out and palette ------------------------------------------------------------

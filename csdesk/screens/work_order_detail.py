@@ -928,6 +928,12 @@ class WorkOrderDetailScreen(Screen[None]):
                                     supervisor_id=values.get("supervisor_id") or None)
             except sla.ExtensionRefused as exc:
                 return t(f"wo.extend.refused.{exc.code}")
+            supervisor = (values.get("supervisor_id") or "").strip()
+            catalogue = self.service.catalogue if self.service else None
+            if supervisor and catalogue is not None and not any(
+                a.get("id") == supervisor and a.get("role") == "supervisor" for a in catalogue.agents
+            ):
+                return t("wo.extend.not_supervisor", id=plain(supervisor, 32, one_line=True))
             if not values["reason"].strip():
                 return t("wo.problem.reason")
             for name in ("promised_at", "told_at"):

@@ -246,6 +246,12 @@ class WorkOrderFormScreen(Screen["WorkOrderDoc | None"]):
             start.update(self._from_order(self.order))
         start.update({k: v for k, v in self.prefill.items() if v is not None})
         draft = await self.service.draft(self.draft_key)
+        version = draft.pop("_version", 0) if draft else 0
+        if draft and self.order is not None and version != self.order.version:
+            # The order changed since the draft was typed: the draft would undo that.
+            await self.service.drop_draft(self.draft_key)
+            self._status(t("wo_form.draft_stale"), "warn")
+            draft = None
         if draft:
             start.update(draft)
         if "type" in start:
@@ -282,7 +288,7 @@ class WorkOrderFormScreen(Screen["WorkOrderDoc | None"]):
     @on(TextArea.Changed)
     @on(Select.Changed)
     def _changed(self, event: Any) -> None:
-        if self._loading:
+        if self._loading or not self.is_attached:
             return
         self._touched = True
         if isinstance(event, Select.Changed) and event.select.id == "type":
@@ -293,9 +299,14 @@ class WorkOrderFormScreen(Screen["WorkOrderDoc | None"]):
         self._draft_timer = self.set_timer(DRAFT_DELAY, self._write_draft)
 
     def _write_draft(self) -> None:
-        """Write the draft now, in an app worker (it finishes even if the form closes)."""
+        """Write the draft now, in an app worker (it finishes even if the form closes).
+        A timer firing after the form closed writes nothing (its fields are gone)."""
         self._draft_timer = None
-        self.app.run_worker(self.service.save_draft(self.draft_key, self.fields()), group="wo-form-draft")
+        if not self.is_attached:
+            return
+        draft = {**self.fields(), "_version": self.order.version if self.order else 0}
+        self.app.run_worker(self.service.save_draft(self.draft_key, draft), group="wo-form-draft",
+                            exit_on_error=False)
 
     @on(CappedTextArea.TooLong)
     def _too_long(self, event: CappedTextArea.TooLong) -> None:
@@ -335,6 +346,8 @@ class WorkOrderFormScreen(Screen["WorkOrderDoc | None"]):
         for ident in ("scheduled_at", "due_at", "promised_at"):
             if times.get(ident) is not None and times[ident] <= now:
                 problems[ident] = t("wo_form.problem.in_past")
+        if times.get("told_at") is not None and times["told_at"] > now + timedelta(minutes=5):
+            problems["told_at"] = t("wo_form.problem.in_future")  # the backend refuses it too
         if order_type == "callback":
             if times.get("scheduled_at") is None and "scheduled_at" not in problems:
                 problems["scheduled_at"] = t("wo_form.problem.required")

@@ -147,8 +147,9 @@ class EventHub:
         self.closed = True
         self._stop_polling.set()
         self.notify()
-        poller = self._poller
-        if poller is not None and poller is not threading.current_thread():
+        with self._lock:  # the poller is made and started under this lock
+            poller = self._poller
+        if poller is not None and poller.ident is not None and poller is not threading.current_thread():
             poller.join(timeout=max(1.0, self.poll_interval))
         self._unwatch()
 
@@ -194,7 +195,9 @@ class EventHub:
             self._poller = threading.Thread(
                 target=self._poll_loop, name="csdesk-event-poller", daemon=True
             )
-        self._poller.start()
+            # Started under the lock: a close() racing this never finds a thread
+            # made but not started (joining one raises).
+            self._poller.start()
 
     def poll_once(self) -> bool:
         """Look at the newest event id once; wake the streams and return True when it changed.

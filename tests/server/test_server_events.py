@@ -271,3 +271,16 @@ def test_a_closed_context_frees_its_database(tmp_path: Path) -> None:
         del ctx, session
     gc.collect()
     assert [ref() for ref in refs] == [None, None, None]
+
+
+def test_closing_the_hub_while_its_poller_is_being_made_never_raises(tmp_path: Path) -> None:
+    """Found by the parallel suite: a server stopped just as its event poller
+    was being made joined a thread not started yet (RuntimeError at shutdown)."""
+    from csdesk.server.context import ServerContext
+    from tests.conftest import make_settings
+
+    ctx = ServerContext.open(make_settings(tmp_path / "db.sqlite"))
+    hub = ctx.hub
+    hub._poller = threading.Thread(target=lambda: None, name="csdesk-event-poller", daemon=True)  # made, not started
+    ctx.close()  # must not raise
+    assert hub.closed

@@ -284,6 +284,9 @@ async def test_take_then_extend_a_complaint_with_a_supervisor(backend, tmp_path:
         dialog.query_one("#f-promised_at").value = "+40d"
         await pilot.press("ctrl+s")
         assert "supervisor" in str(dialog.query_one("#dialog-error").render()).lower()
+        dialog.query_one("#f-supervisor_id").value = OTHER["employee_id"]  # QA: any id went through
+        await pilot.press("ctrl+s")
+        assert "is not a supervisor" in str(dialog.query_one("#dialog-error").render())
         dialog.query_one("#f-supervisor_id").value = LEAD["employee_id"]
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: stored().complaint["total_days"] == 60, timeout=10)
