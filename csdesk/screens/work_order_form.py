@@ -33,6 +33,7 @@ from csdesk.domain import work_orders as wo
 from csdesk.domain.text import clean_text
 from csdesk.i18n import current_language, t
 from csdesk.themes import status_style
+from csdesk.screens.work_order_detail import TIME_FORMAT, local_time
 from csdesk.widgets.bindings import translate_bindings
 from csdesk.widgets.capped_text_area import CappedTextArea
 from csdesk.widgets.footer import Footer
@@ -44,8 +45,6 @@ if TYPE_CHECKING:
 
 #: Seconds of no typing before the draft is written.
 DRAFT_DELAY = 0.5
-#: Time format typed in the form (local time).
-TIME_FORMAT = "%Y-%m-%d %H:%M"
 #: The short text fields: id → (message id of the label, cap in characters).
 INPUTS: dict[str, tuple[str, int]] = {
     "title": ("wo_form.title", wo.TITLE_MAX),
@@ -92,8 +91,8 @@ def parse_local_time(text: str, now: datetime) -> datetime | None:
 
 
 def format_local_time(value: datetime | None) -> str:
-    """An aware time as the form shows it (local ``YYYY-MM-DD HH:MM``; blank for None)."""
-    return value.astimezone().strftime(TIME_FORMAT) if value else ""
+    """An aware time as the form shows it (:func:`local_time`; blank for None)."""
+    return local_time(value) if value else ""
 
 
 class WorkOrderFormScreen(Screen["WorkOrderDoc | None"]):

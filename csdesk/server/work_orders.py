@@ -119,11 +119,22 @@ def sla_facts(row: WorkOrder) -> ws.SlaFacts:
     )
 
 
-def work_order_doc(session: Session, row: WorkOrder) -> ws.WorkOrderDoc:
-    """``row`` with its history as sent on the wire."""
-    events = session.scalars(
-        select(WorkOrderEvent).where(WorkOrderEvent.work_order_id == row.id).order_by(WorkOrderEvent.seq)
-    ).all()
+def _histories(session: Session, ids: list[str]) -> dict[str, list[WorkOrderEvent]]:
+    """The history entries of the orders ``ids`` in one query, by order, oldest first."""
+    found: dict[str, list[WorkOrderEvent]] = {ident: [] for ident in ids}
+    rows = session.scalars(
+        select(WorkOrderEvent).where(WorkOrderEvent.work_order_id.in_(ids))
+        .order_by(WorkOrderEvent.work_order_id, WorkOrderEvent.seq)
+    )
+    for event in rows:
+        found[event.work_order_id].append(event)
+    return found
+
+
+def work_order_doc(session: Session, row: WorkOrder, events: list[WorkOrderEvent] | None = None) -> ws.WorkOrderDoc:
+    """``row`` with its history (``events``, read here when not given) as sent on the wire."""
+    if events is None:
+        events = _histories(session, [row.id])[row.id]
     return ws.WorkOrderDoc(
         id=row.id,
         number=row.number,
@@ -184,12 +195,26 @@ def viewers(session: Session, row: WorkOrder) -> set[str]:
     return ids
 
 
+def _sees(session: Session, agent_id: str, row: WorkOrder) -> bool:
+    """Whether ``agent_id`` is among :func:`viewers` of ``row``, without listing the team."""
+    if agent_id in (row.created_by, row.assignee_id):
+        return True
+    agent = session.get(Agent, agent_id)  # identity map: one read per sync page
+    if agent is None:
+        return False
+    return (bool(row.team) and agent.team == row.team) or (row.escalated and agent.role == "supervisor")
+
+
 def work_order_docs(session: Session, agent_id: str, ids: list[str]) -> dict[str, ws.WorkOrderDoc]:
-    """The documents among ``ids`` that ``agent_id`` sees (others left out: reported deleted), for sync."""
+    """The documents among ``ids`` that ``agent_id`` sees (others left out: reported deleted), for sync.
+
+    Two queries for a whole page: the orders, then the history of those seen."""
     if not ids:
         return {}
     rows = session.scalars(select(WorkOrder).where(WorkOrder.id.in_(ids))).all()
-    return {row.id: work_order_doc(session, row) for row in rows if agent_id in viewers(session, row)}
+    seen = [row for row in rows if _sees(session, agent_id, row)]
+    histories = _histories(session, [row.id for row in seen])
+    return {row.id: work_order_doc(session, row, histories[row.id]) for row in seen}
 
 
 def _announce(session: Session, row: WorkOrder, before: set[str]) -> ws.WorkOrderDoc:

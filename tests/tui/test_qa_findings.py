@@ -105,29 +105,25 @@ async def test_long_and_hostile_input_gets_a_message(backend, tmp_path: Path) ->
 async def test_language_switch_on_login_keeps_focus_values_and_preflight(backend, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("CSDESK_CONFIG_DIR", str(tmp_path / "cfg"))
     from csdesk.config import load_config
-    from csdesk.i18n import set_language
 
     app = make_app(backend.url, tmp_path / "data")
-    try:
-        async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: "backend reachable" in str(app.screen.query_one("#preflight").render()))
-            await pilot.press("A", "1")
-            await pilot.press("ctrl+p")
-            await wait_for(pilot, lambda: app.screen.__class__.__name__ == "CommandPalette")
-            await pilot.press(*"Language")
-            await pilot.pause(0.5)
-            await pilot.press("enter")
-            await wait_for(pilot, lambda: app.screen.__class__.__name__ == "LoginScreen")
-            await wait_for(pilot, lambda: "后台可连接" in str(app.screen.query_one("#preflight").render()))
-            assert "坐席登录" in str(app.screen.query_one("#title").render())
-            await pilot.press("0", "0", "1")
-            assert app.screen.query_one("#employee-id", Input).value == "A1001"
-            assert app.screen.focused is app.screen.query_one("#employee-id", Input)
-            # For this run only: the config file keeps no agent's choice (QA round 4).
-            await pilot.pause(0.2)
-            assert load_config().language is None
-    finally:
-        set_language("en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: "backend reachable" in str(app.screen.query_one("#preflight").render()))
+        await pilot.press("A", "1")
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "CommandPalette")
+        await pilot.press(*"Language")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "LoginScreen")
+        await wait_for(pilot, lambda: "后台可连接" in str(app.screen.query_one("#preflight").render()))
+        assert "坐席登录" in str(app.screen.query_one("#title").render())
+        await pilot.press("0", "0", "1")
+        assert app.screen.query_one("#employee-id", Input).value == "A1001"
+        assert app.screen.focused is app.screen.query_one("#employee-id", Input)
+        # For this run only: the config file keeps no agent's choice (QA round 4).
+        await pilot.pause(0.2)
+        assert load_config().language is None
 
 
 async def test_offline_again_after_recovery(tmp_path: Path) -> None:

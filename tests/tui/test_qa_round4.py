@@ -339,14 +339,9 @@ async def test_desk_hints_follow_the_keymap(backend, tmp_path: Path) -> None:
         await pilot.press("f12")
         await wait_for(pilot, lambda: "Waiting for contacts. F12 (or ctrl+g)" in panel())
         # In the other language too.
-        from csdesk.i18n import set_language
-
-        try:
-            app.switch_language("zh-CN")
-            await pilot.pause(0.1)
-            assert "按 F12（或 ctrl+g）" in panel()
-        finally:
-            set_language("en")
+        app.switch_language("zh-CN")
+        await pilot.pause(0.1)
+        assert "按 F12（或 ctrl+g）" in panel()
 
 
 def test_key_hint_spelling() -> None:
@@ -453,75 +448,69 @@ async def _outbox_empty(pilot: Pilot) -> None:
 async def test_login_screen_language_goes_to_the_agent_not_the_terminal(backend, tmp_path: Path, monkeypatch) -> None:
     from csdesk.app import CsdeskApp
     from csdesk.config import config_path, load_config
-    from csdesk.i18n import current_language, set_language
+    from csdesk.i18n import current_language
 
     _english_environment(monkeypatch, tmp_path)
     second, third = DEMO_AGENTS[1], DEMO_AGENTS[2]
-    try:
-        app = CsdeskApp(backend.url, tmp_path / "data", language=None)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: app.screen.query("#password"))
-            assert current_language() == "en"
-            app._toggle_language()  # the palette's "Language" on the login screen
-            await wait_for(pilot, lambda: "坐席登录" in screen_text(app))
-            await sign_in_to_desk(pilot, second)
-            assert current_language() == "zh-CN"
-            # It became this agent's own setting (saved with the backend) …
-            await wait_for(pilot, lambda: app.desk_settings.language == "zh-CN")
-            await _outbox_empty(pilot)
-            saved = (await app.session.api.request("GET", "/me/settings")).json()["data"]
-            assert saved["language"] == "zh-CN"
-            # … and not the terminal's.
-            assert not config_path().exists() or load_config().language is None
-            # The session ends (signed out elsewhere): the next agent starts from
-            # this terminal's language, and keeps it with no setting of their own.
-            app.signed_out_elsewhere()
-            await wait_for(pilot, lambda: app.screen.__class__.__name__ == "LoginScreen" and not app.at_desk)
-            await wait_for(pilot, lambda: "agent sign-in" in screen_text(app))
-            assert current_language() == "en"
-            await sign_in_to_desk(pilot, third)
-            await pilot.pause(0.3)
-            assert current_language() == "en" and app.desk_settings.language is None
-        # A new run on the same terminal: English (LANG), also for an agent without a setting.
-        app2 = CsdeskApp(backend.url, tmp_path / "data2", language=None)
-        async with app2.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: app2.screen.query("#password"))
-            assert current_language() == "en"
-            await sign_in_to_desk(pilot, third)
-            await pilot.pause(0.3)
-            assert current_language() == "en"
-        # The agent who chose Chinese gets it on any terminal.
-        app3 = CsdeskApp(backend.url, tmp_path / "data3", language=None)
-        async with app3.run_test(size=(80, 24)) as pilot:
-            await sign_in_to_desk(pilot, second)
-            await wait_for(pilot, lambda: current_language() == "zh-CN")
-    finally:
-        set_language("en")
+    app = CsdeskApp(backend.url, tmp_path / "data", language=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.screen.query("#password"))
+        assert current_language() == "en"
+        app._toggle_language()  # the palette's "Language" on the login screen
+        await wait_for(pilot, lambda: "坐席登录" in screen_text(app))
+        await sign_in_to_desk(pilot, second)
+        assert current_language() == "zh-CN"
+        # It became this agent's own setting (saved with the backend) …
+        await wait_for(pilot, lambda: app.desk_settings.language == "zh-CN")
+        await _outbox_empty(pilot)
+        saved = (await app.session.api.request("GET", "/me/settings")).json()["data"]
+        assert saved["language"] == "zh-CN"
+        # … and not the terminal's.
+        assert not config_path().exists() or load_config().language is None
+        # The session ends (signed out elsewhere): the next agent starts from
+        # this terminal's language, and keeps it with no setting of their own.
+        app.signed_out_elsewhere()
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "LoginScreen" and not app.at_desk)
+        await wait_for(pilot, lambda: "agent sign-in" in screen_text(app))
+        assert current_language() == "en"
+        await sign_in_to_desk(pilot, third)
+        await pilot.pause(0.3)
+        assert current_language() == "en" and app.desk_settings.language is None
+    # A new run on the same terminal: English (LANG), also for an agent without a setting.
+    app2 = CsdeskApp(backend.url, tmp_path / "data2", language=None)
+    async with app2.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app2.screen.query("#password"))
+        assert current_language() == "en"
+        await sign_in_to_desk(pilot, third)
+        await pilot.pause(0.3)
+        assert current_language() == "en"
+    # The agent who chose Chinese gets it on any terminal.
+    app3 = CsdeskApp(backend.url, tmp_path / "data3", language=None)
+    async with app3.run_test(size=(80, 24)) as pilot:
+        await sign_in_to_desk(pilot, second)
+        await wait_for(pilot, lambda: current_language() == "zh-CN")
 
 
 async def test_an_agents_saved_language_does_not_pass_to_the_next_agent(backend, tmp_path: Path, monkeypatch) -> None:
     from csdesk.app import CsdeskApp
-    from csdesk.i18n import current_language, set_language
+    from csdesk.i18n import current_language
 
     _english_environment(monkeypatch, tmp_path)
-    try:
-        app = CsdeskApp(backend.url, tmp_path / "data", language=None)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await sign_in_to_desk(pilot, AGENT)
-            app.change_settings({"language": "zh-CN", "theme": "light", "keymap": {"desk.toggle_ready": "f12"}})
-            await wait_for(pilot, lambda: current_language() == "zh-CN")
-            await _outbox_empty(pilot)
-            app.signed_out_elsewhere()
-            await wait_for(pilot, lambda: app.screen.__class__.__name__ == "LoginScreen" and not app.at_desk)
-            await wait_for(pilot, lambda: "agent sign-in" in screen_text(app))
-            # The next agent at this terminal gets its defaults, not A1001's.
-            assert current_language() == "en" and app.theme == "textual-dark" and app.desk_settings.keymap == {}
-            await sign_in_to_desk(pilot, DEMO_AGENTS[1])
-            await pilot.pause(0.3)
-            assert current_language() == "en"
-            assert "F2 (or ctrl+r)" in str(app.screen.query_one("#state-panel").render())
-    finally:
-        set_language("en")
+    app = CsdeskApp(backend.url, tmp_path / "data", language=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in_to_desk(pilot, AGENT)
+        app.change_settings({"language": "zh-CN", "theme": "light", "keymap": {"desk.toggle_ready": "f12"}})
+        await wait_for(pilot, lambda: current_language() == "zh-CN")
+        await _outbox_empty(pilot)
+        app.signed_out_elsewhere()
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "LoginScreen" and not app.at_desk)
+        await wait_for(pilot, lambda: "agent sign-in" in screen_text(app))
+        # The next agent at this terminal gets its defaults, not A1001's.
+        assert current_language() == "en" and app.theme == "textual-dark" and app.desk_settings.keymap == {}
+        await sign_in_to_desk(pilot, DEMO_AGENTS[1])
+        await pilot.pause(0.3)
+        assert current_language() == "en"
+        assert "F2 (or ctrl+r)" in str(app.screen.query_one("#state-panel").render())
 
 
 def test_start_language_precedence(tmp_path: Path, monkeypatch) -> None:

@@ -29,7 +29,7 @@ from rich.cells import cell_len
 from textual.widgets import Button, Checkbox, Input, OptionList, Select, SelectionList, Static, TextArea
 
 from csdesk.domain.contacts import Channel, ContactStatus
-from csdesk.i18n import LANGUAGES, current_language, set_language
+from csdesk.i18n import LANGUAGES, current_language
 from csdesk.screens.confirm import ConfirmScreen
 from csdesk.screens.reason import ReasonScreen
 from csdesk.screens.transfer import TransferScreen
@@ -88,176 +88,170 @@ async def switch_language(pilot: Any, language: str) -> None:
 async def test_f5_and_f7_follow_a_language_switch_and_keep_the_input(backend, tmp_path: Path) -> None:
     customer = DEMO_CUSTOMERS[0]
     app = make_app(backend.url, tmp_path)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await sign_in_to_desk(pilot, AGENT)
-            await take_contact(pilot, backend, channel="phone")
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_to_desk(pilot, AGENT)
+        await take_contact(pilot, backend, channel="phone")
 
-            # F5: one method passed (the message line says so), method 2 picked
-            # and half an answer typed when the language changes.
-            await pilot.press("f5")
-            await wait_for(pilot, lambda: isinstance(app.screen, VerificationScreen) and app.screen.info is not None)
-            screen = app.screen
-            await pilot.press("1", *customer["phone"], "enter")
-            await wait_for(pilot, lambda: screen.result is not None and screen.result.level == 1)
-            last6 = customer["id_number"][-6:]
-            await pilot.press("shift+tab", "2", *last6[:2])
-            answer = screen.query_one("#answer", Input)
-            assert answer.value == last6[:2] and screen.focused is answer
-            await switch_language(pilot, "zh-CN")
-            shown = everything_shown(screen)
-            level1 = text_of("verify.level", "zh-CN", level=1, meaning=text_of("verify.level_meaning.1", "zh-CN"))
-            for expected in (
-                text_of("verify.title", "zh-CN"),
-                text_of("verify.level_now", "zh-CN", level=level1),
-                text_of("verify.attempts", "zh-CN", failed=0, limit=3),
-                text_of("verify.method.id_last6", "zh-CN"),
-                text_of("verify.passed_mark", "zh-CN"),
-                text_of("verify.prompt.id_last6", "zh-CN"),
-                text_of("verify.answer_placeholder", "zh-CN"),
-                text_of("verify.answer_label", "zh-CN", method=text_of("verify.method.id_last6", "zh-CN")),
-                text_of("verify.pass", "zh-CN", level=level1),
-                text_of("verify.hint_answer", "zh-CN", back="shift+Tab", close="Esc"),
-            ):
-                assert expected in shown, expected
-            for english in ("Identity verification", "Reserved phone number", "passed", "Level now", "Esc: close"):
-                assert english not in shown, english
-            # Nothing typed or picked is lost; the answer goes on from where it was.
-            assert answer.value == last6[:2] and screen.focused is answer
-            assert screen.query_one("#methods", OptionList).highlighted == 1
-            await pilot.press(*last6[2:])
-            assert answer.value == last6
-            await switch_language(pilot, "en")
-            assert "Identity verification" in everything_shown(screen)
-            await pilot.press("enter")
-            await wait_for(pilot, lambda: screen.result.level == 2)
-            await pilot.press("escape")
-            await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
+        # F5: one method passed (the message line says so), method 2 picked
+        # and half an answer typed when the language changes.
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: isinstance(app.screen, VerificationScreen) and app.screen.info is not None)
+        screen = app.screen
+        await pilot.press("1", *customer["phone"], "enter")
+        await wait_for(pilot, lambda: screen.result is not None and screen.result.level == 1)
+        last6 = customer["id_number"][-6:]
+        await pilot.press("shift+tab", "2", *last6[:2])
+        answer = screen.query_one("#answer", Input)
+        assert answer.value == last6[:2] and screen.focused is answer
+        await switch_language(pilot, "zh-CN")
+        shown = everything_shown(screen)
+        level1 = text_of("verify.level", "zh-CN", level=1, meaning=text_of("verify.level_meaning.1", "zh-CN"))
+        for expected in (
+            text_of("verify.title", "zh-CN"),
+            text_of("verify.level_now", "zh-CN", level=level1),
+            text_of("verify.attempts", "zh-CN", failed=0, limit=3),
+            text_of("verify.method.id_last6", "zh-CN"),
+            text_of("verify.passed_mark", "zh-CN"),
+            text_of("verify.prompt.id_last6", "zh-CN"),
+            text_of("verify.answer_placeholder", "zh-CN"),
+            text_of("verify.answer_label", "zh-CN", method=text_of("verify.method.id_last6", "zh-CN")),
+            text_of("verify.pass", "zh-CN", level=level1),
+            text_of("verify.hint_answer", "zh-CN", back="shift+Tab", close="Esc"),
+        ):
+            assert expected in shown, expected
+        for english in ("Identity verification", "Reserved phone number", "passed", "Level now", "Esc: close"):
+            assert english not in shown, english
+        # Nothing typed or picked is lost; the answer goes on from where it was.
+        assert answer.value == last6[:2] and screen.focused is answer
+        assert screen.query_one("#methods", OptionList).highlighted == 1
+        await pilot.press(*last6[2:])
+        assert answer.value == last6
+        await switch_language(pilot, "en")
+        assert "Identity verification" in everything_shown(screen)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.result.level == 2)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
 
-            # F7: the freeze form, a card and a reason picked.
-            ops = await fill_freeze_form(pilot)
-            card_value, reason_value = ops.fields["card"].value, ops.fields["reason"].value
-            assert reason_value == "lost" and card_value != Select.NULL
-            ops.fields["reason"].focus()
-            await switch_language(pilot, "zh-CN")
-            shown = everything_shown(ops)
-            for expected in (
-                "挂失 / 冻结银行卡",  # the operation's name (catalogue text) in the title
-                text_of("operation.requires", "zh-CN", level=2),
-                "银行卡", "原因",  # field labels (catalogue texts)
-                text_of("operation.choice.lost", "zh-CN"),
-                text_of("card.status.active", "zh-CN"),
-                text_of("operation.tell", "zh-CN"),
-                text_of("operation.hint_form", "zh-CN", execute="ctrl+r", back="Esc"),
-            ):
-                assert expected in shown, expected
-            for english in ("Report lost card", "requires L2", "Card\n", "Lost", "active", "Tell the customer"):
-                assert english not in shown, english
-            assert ops.fields["card"].value == card_value and ops.fields["reason"].value == reason_value
-            assert ops.focused is ops.fields["reason"]
-            # Back on the list: the catalogue is in Chinese too.
-            await pilot.press("escape")
-            await wait_for(pilot, lambda: ops.spec is None)
-            listed = everything_shown(ops)
-            assert text_of("operation.title", "zh-CN") in listed and "挂失 / 冻结银行卡" in listed
-            assert "Business operations" not in listed and "Report lost card" not in listed
-    finally:
-        set_language("en")
+        # F7: the freeze form, a card and a reason picked.
+        ops = await fill_freeze_form(pilot)
+        card_value, reason_value = ops.fields["card"].value, ops.fields["reason"].value
+        assert reason_value == "lost" and card_value != Select.NULL
+        ops.fields["reason"].focus()
+        await switch_language(pilot, "zh-CN")
+        shown = everything_shown(ops)
+        for expected in (
+            "挂失 / 冻结银行卡",  # the operation's name (catalogue text) in the title
+            text_of("operation.requires", "zh-CN", level=2),
+            "银行卡", "原因",  # field labels (catalogue texts)
+            text_of("operation.choice.lost", "zh-CN"),
+            text_of("card.status.active", "zh-CN"),
+            text_of("operation.tell", "zh-CN"),
+            text_of("operation.hint_form", "zh-CN", execute="ctrl+r", back="Esc"),
+        ):
+            assert expected in shown, expected
+        for english in ("Report lost card", "requires L2", "Card\n", "Lost", "active", "Tell the customer"):
+            assert english not in shown, english
+        assert ops.fields["card"].value == card_value and ops.fields["reason"].value == reason_value
+        assert ops.focused is ops.fields["reason"]
+        # Back on the list: the catalogue is in Chinese too.
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: ops.spec is None)
+        listed = everything_shown(ops)
+        assert text_of("operation.title", "zh-CN") in listed and "挂失 / 冻结银行卡" in listed
+        assert "Business operations" not in listed and "Report lost card" not in listed
 
 
 async def test_reason_transfer_end_and_wrap_up_follow_a_language_switch(backend, tmp_path: Path) -> None:
     app = make_app(backend.url, tmp_path)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await sign_in_to_desk(pilot, AGENT)
-            service = app.get_session().contact
-            await go_ready(pilot)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_to_desk(pilot, AGENT)
+        service = app.get_session().contact
+        await go_ready(pilot)
 
-            # F2 while Ready: the Not Ready reasons.
-            await pilot.press("f2")
-            await wait_for(pilot, lambda: isinstance(app.screen, ReasonScreen))
-            reasons = app.screen.query_one(OptionList)
-            reasons.highlighted = 2
-            await switch_language(pilot, "zh-CN")
-            shown = everything_shown(app.screen)
-            assert text_of("reason.title", "zh-CN") in shown and f"1. {text_of('reason.break', 'zh-CN')}" in shown
-            assert "Not Ready: why?" not in shown and "1. break" not in shown
-            assert reasons.highlighted == 2
-            await switch_language(pilot, "en")
-            await pilot.press("escape")
-            await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
+        # F2 while Ready: the Not Ready reasons.
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReasonScreen))
+        reasons = app.screen.query_one(OptionList)
+        reasons.highlighted = 2
+        await switch_language(pilot, "zh-CN")
+        shown = everything_shown(app.screen)
+        assert text_of("reason.title", "zh-CN") in shown and f"1. {text_of('reason.break', 'zh-CN')}" in shown
+        assert "Not Ready: why?" not in shown and "1. break" not in shown
+        assert reasons.highlighted == 2
+        await switch_language(pilot, "en")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
 
-            # A call in hand: the decline question, the transfer list, the end question.
-            await ring(pilot, backend, channel="phone")
-            await pilot.press("ctrl+d")
-            await wait_for(pilot, lambda: isinstance(app.screen, ReasonScreen))
-            await switch_language(pilot, "zh-CN")
-            assert text_of("live.decline_title", "zh-CN") in everything_shown(app.screen)
-            await switch_language(pilot, "en")
-            await pilot.press("escape")
-            await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
-            await pilot.press("enter")
-            await wait_for(pilot, lambda: service.contact is not None and live(app).display)
-            await wait_for(pilot, lambda: bool(service.queues))
+        # A call in hand: the decline question, the transfer list, the end question.
+        await ring(pilot, backend, channel="phone")
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReasonScreen))
+        await switch_language(pilot, "zh-CN")
+        assert text_of("live.decline_title", "zh-CN") in everything_shown(app.screen)
+        await switch_language(pilot, "en")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: service.contact is not None and live(app).display)
+        await wait_for(pilot, lambda: bool(service.queues))
 
-            await pilot.press("alt+t")
-            await wait_for(pilot, lambda: isinstance(app.screen, TransferScreen))
-            await switch_language(pilot, "zh-CN")
-            shown = everything_shown(app.screen)
-            assert text_of("transfer.title", "zh-CN") in shown
-            assert "1. 信用卡热线" in shown and text_of("transfer.hint", "zh-CN", cancel="Esc") in shown
-            assert "Transfer the call" not in shown and "Cards phone line" not in shown
-            await switch_language(pilot, "en")
-            await pilot.press("escape")
-            await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
+        await pilot.press("alt+t")
+        await wait_for(pilot, lambda: isinstance(app.screen, TransferScreen))
+        await switch_language(pilot, "zh-CN")
+        shown = everything_shown(app.screen)
+        assert text_of("transfer.title", "zh-CN") in shown
+        assert "1. 信用卡热线" in shown and text_of("transfer.hint", "zh-CN", cancel="Esc") in shown
+        assert "Transfer the call" not in shown and "Cards phone line" not in shown
+        await switch_language(pilot, "en")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
 
-            await pilot.press("alt+e")
-            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-            await switch_language(pilot, "zh-CN")
-            shown = everything_shown(app.screen)
-            assert text_of("live.end_confirm", "zh-CN") in shown and text_of("live.end_yes", "zh-CN") in shown
-            assert "End this contact?" not in shown
-            await switch_language(pilot, "en")
-            await pilot.press("y")
+        await pilot.press("alt+e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await switch_language(pilot, "zh-CN")
+        shown = everything_shown(app.screen)
+        assert text_of("live.end_confirm", "zh-CN") in shown and text_of("live.end_yes", "zh-CN") in shown
+        assert "End this contact?" not in shown
+        await switch_language(pilot, "en")
+        await pilot.press("y")
 
-            # F9: a code picked, notes typed, a business type and the state after chosen.
-            await wait_for(pilot, lambda: isinstance(app.screen, WrapUpScreen) and bool(app.screen.categories))
-            wrap = app.screen
-            await wait_for(pilot, lambda: wrap.query_one("#filter", Input).has_focus)
-            await pilot.press(*"lost", "enter")
-            await wait_for(pilot, lambda: wrap.disposition is not None)
-            await pilot.press(*"call back")
-            types = wrap.query_one("#types", SelectionList)
-            types.select(types.get_option_at_index(1).value)
-            chosen_types = list(types.selected)
-            wrap.query_one("#callback", Checkbox).value = True
-            wrap.query_one("#after", Select).value = "meal"
-            notes = wrap.query_one("#notes", TextArea)
-            notes.focus()
-            disposition = wrap.disposition
-            await switch_language(pilot, "zh-CN")
-            shown = everything_shown(wrap)
-            for expected in (
-                text_of("wrapup.title", "zh-CN"), text_of("wrapup.disposition", "zh-CN"),
-                text_of("wrapup.notes", "zh-CN"), text_of("wrapup.business_types", "zh-CN"),
-                text_of("wrapup.callback", "zh-CN"), text_of("wrapup.after", "zh-CN"),
-                text_of("wrapup.after_not_ready", "zh-CN", reason="用餐"),
-                text_of("wrapup.chosen", "zh-CN"), text_of("wrapup.filter_placeholder", "zh-CN"),
-                text_of("wrapup.hint", "zh-CN", submit="ctrl+r", cancel="Esc"),
-                "挂失 / 冻结银行卡",  # a business type (catalogue name)
-            ):
-                assert expected in shown, expected
-            for english in ("Wrap-up", "Disposition", "Notes", "Callback needed", "Not Ready: meal", "Chosen:",
-                            "Report lost card"):
-                assert english not in shown, english
-            assert wrap.disposition == disposition and notes.text == "call back"
-            assert list(types.selected) == chosen_types
-            assert wrap.query_one("#callback", Checkbox).value
-            assert wrap.query_one("#after", Select).value == "meal"
-            assert wrap.query_one("#filter", Input).value == "lost"
-            assert wrap.focused is notes
-    finally:
-        set_language("en")
+        # F9: a code picked, notes typed, a business type and the state after chosen.
+        await wait_for(pilot, lambda: isinstance(app.screen, WrapUpScreen) and bool(app.screen.categories))
+        wrap = app.screen
+        await wait_for(pilot, lambda: wrap.query_one("#filter", Input).has_focus)
+        await pilot.press(*"lost", "enter")
+        await wait_for(pilot, lambda: wrap.disposition is not None)
+        await pilot.press(*"call back")
+        types = wrap.query_one("#types", SelectionList)
+        types.select(types.get_option_at_index(1).value)
+        chosen_types = list(types.selected)
+        wrap.query_one("#callback", Checkbox).value = True
+        wrap.query_one("#after", Select).value = "meal"
+        notes = wrap.query_one("#notes", TextArea)
+        notes.focus()
+        disposition = wrap.disposition
+        await switch_language(pilot, "zh-CN")
+        shown = everything_shown(wrap)
+        for expected in (
+            text_of("wrapup.title", "zh-CN"), text_of("wrapup.disposition", "zh-CN"),
+            text_of("wrapup.notes", "zh-CN"), text_of("wrapup.business_types", "zh-CN"),
+            text_of("wrapup.callback", "zh-CN"), text_of("wrapup.after", "zh-CN"),
+            text_of("wrapup.after_not_ready", "zh-CN", reason="用餐"),
+            text_of("wrapup.chosen", "zh-CN"), text_of("wrapup.filter_placeholder", "zh-CN"),
+            text_of("wrapup.hint", "zh-CN", submit="ctrl+r", cancel="Esc"),
+            "挂失 / 冻结银行卡",  # a business type (catalogue name)
+        ):
+            assert expected in shown, expected
+        for english in ("Wrap-up", "Disposition", "Notes", "Callback needed", "Not Ready: meal", "Chosen:",
+                        "Report lost card"):
+            assert english not in shown, english
+        assert wrap.disposition == disposition and notes.text == "call back"
+        assert list(types.selected) == chosen_types
+        assert wrap.query_one("#callback", Checkbox).value
+        assert wrap.query_one("#after", Select).value == "meal"
+        assert wrap.query_one("#filter", Input).value == "lost"
+        assert wrap.focused is notes
 
 
 async def test_key_capture_follows_a_language_change_from_another_terminal(backend, tmp_path: Path) -> None:
@@ -266,26 +260,23 @@ async def test_key_capture_follows_a_language_change_from_another_terminal(backe
     from textual.widgets import DataTable
 
     app = make_app(backend.url, tmp_path)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await sign_in_to_desk(pilot, AGENT)
-            await pilot.press("ctrl+s")
-            await wait_for(pilot, lambda: app.screen.__class__.__name__ == "SettingsScreen")
-            app.screen.query_one("#keys", DataTable).focus()
-            await pilot.press("home", "enter")
-            await wait_for(pilot, lambda: app.screen.__class__.__name__ == "KeyCaptureScreen")
-            capture = app.screen
-            app.apply_settings({**app._settings_doc, "language": "zh-CN"})  # the settings event's path
-            await pilot.pause()
-            shown = everything_shown(capture)
-            assert text_of("capture.hint", "zh-CN") in shown and capture.prompt in shown
-            assert capture.prompt == text_of("settings.press_key", "zh-CN", action=text_of(
-                f"key.{app.screen_stack[-2].catalogue[0].binding_id}", "zh-CN"),
-                id=app.screen_stack[-2].catalogue[0].binding_id)
-            await pilot.press("escape")
-            await wait_for(pilot, lambda: app.screen.__class__.__name__ == "SettingsScreen")
-    finally:
-        set_language("en")
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_to_desk(pilot, AGENT)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "SettingsScreen")
+        app.screen.query_one("#keys", DataTable).focus()
+        await pilot.press("home", "enter")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "KeyCaptureScreen")
+        capture = app.screen
+        app.apply_settings({**app._settings_doc, "language": "zh-CN"})  # the settings event's path
+        await pilot.pause()
+        shown = everything_shown(capture)
+        assert text_of("capture.hint", "zh-CN") in shown and capture.prompt in shown
+        assert capture.prompt == text_of("settings.press_key", "zh-CN", action=text_of(
+            f"key.{app.screen_stack[-2].catalogue[0].binding_id}", "zh-CN"),
+            id=app.screen_stack[-2].catalogue[0].binding_id)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "SettingsScreen")
 
 
 # -- 2. ACW while the backend is unreachable ---------------------------------------
@@ -378,7 +369,6 @@ async def test_acw_offline_and_a_queued_wrap_up_are_said_and_the_acw_clock_stops
             await wait_for(pilot, lambda: "Ready" in bar() and "queued" not in timers_line(app))
             assert "queued" not in panel()
     finally:
-        set_language("en")
         server.stop()
 
 
@@ -468,59 +458,56 @@ async def test_operations_refresh_the_card_from_the_backend_when_the_event_is_mi
 
 async def test_call_bar_fits_80_columns_in_every_state_in_both_languages(backend, tmp_path: Path) -> None:
     app = make_app(backend.url, tmp_path)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await sign_in_to_desk(pilot, AGENT)
-            service = app.get_session().contact
-            await take_contact(pilot, backend, channel="phone")
-            panel = live(app)
-            bar = panel.call_bar
-            # Held and muted for real, through the desk's keys.
-            await pilot.press("alt+h")
-            await wait_for(pilot, lambda: service.contact.on_hold)
-            await pilot.press("alt+m")
-            await wait_for(pilot, lambda: service.contact.muted)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_to_desk(pilot, AGENT)
+        service = app.get_session().contact
+        await take_contact(pilot, backend, channel="phone")
+        panel = live(app)
+        bar = panel.call_bar
+        # Held and muted for real, through the desk's keys.
+        await pilot.press("alt+h")
+        await wait_for(pilot, lambda: service.contact.on_hold)
+        await pilot.press("alt+m")
+        await wait_for(pilot, lambda: service.contact.muted)
+        await pilot.pause()
+        width = bar.content_size.width
+        assert 70 <= width <= 80
+        real = service.contact
+        for language in ("en", "zh-CN"):
+            app.switch_language(language)
             await pilot.pause()
-            width = bar.content_size.width
-            assert 70 <= width <= 80
-            real = service.contact
-            for language in ("en", "zh-CN"):
-                app.switch_language(language)
-                await pilot.pause()
-                for channel in (Channel.PHONE, Channel.CHAT):
-                    for status in (ContactStatus.ACTIVE, ContactStatus.WRAP_UP):
-                        for on_hold in (False, True):
-                            for muted in (False, True):
-                                for left in (False, True):
-                                    for note in (False, True):
-                                        view = real.model_copy(update={
-                                            "channel": channel, "status": status, "on_hold": on_hold,
-                                            "muted": muted, "customer_left": left,
-                                        })
-                                        panel.show_contact(view)
-                                        panel.set_note_mode(note or status is ContactStatus.WRAP_UP)
-                                        await pilot.pause()
-                                        shown = str(bar.render())
-                                        where = f"{language} {channel.value} {status.value} hold={on_hold} " \
-                                                f"mute={muted} left={left} note={note}: {shown!r}"
-                                        assert cell_len(shown) <= width, where
-                                        # The states are never the part cut away.
-                                        phone = channel is Channel.PHONE and status is ContactStatus.ACTIVE
-                                        if phone and on_hold:
-                                            assert text_of("live.on_hold", language) in shown, where
-                                        if phone and muted:
-                                            assert text_of("live.muted", language) in shown, where
-                                        if left and status is ContactStatus.ACTIVE:
-                                            assert text_of("live.customer_left", language) in shown, where
-                                        mode = "live.mode_note" if note or status is ContactStatus.WRAP_UP \
-                                            else "live.mode_message"
-                                        assert text_of(mode, language) in shown, where
-                panel.show_contact(real)
-                panel.set_note_mode(False)
-            # What the screen shows at 80 columns: the whole bar, no ellipsis.
-            app.switch_language("zh-CN")
-            await pilot.pause()
-            line = str(bar.render())
-            assert "…" not in line and text_of("live.on_hold", "zh-CN") in line
-    finally:
-        set_language("en")
+            for channel in (Channel.PHONE, Channel.CHAT):
+                for status in (ContactStatus.ACTIVE, ContactStatus.WRAP_UP):
+                    for on_hold in (False, True):
+                        for muted in (False, True):
+                            for left in (False, True):
+                                for note in (False, True):
+                                    view = real.model_copy(update={
+                                        "channel": channel, "status": status, "on_hold": on_hold,
+                                        "muted": muted, "customer_left": left,
+                                    })
+                                    panel.show_contact(view)
+                                    panel.set_note_mode(note or status is ContactStatus.WRAP_UP)
+                                    await pilot.pause()
+                                    shown = str(bar.render())
+                                    where = f"{language} {channel.value} {status.value} hold={on_hold} " \
+                                            f"mute={muted} left={left} note={note}: {shown!r}"
+                                    assert cell_len(shown) <= width, where
+                                    # The states are never the part cut away.
+                                    phone = channel is Channel.PHONE and status is ContactStatus.ACTIVE
+                                    if phone and on_hold:
+                                        assert text_of("live.on_hold", language) in shown, where
+                                    if phone and muted:
+                                        assert text_of("live.muted", language) in shown, where
+                                    if left and status is ContactStatus.ACTIVE:
+                                        assert text_of("live.customer_left", language) in shown, where
+                                    mode = "live.mode_note" if note or status is ContactStatus.WRAP_UP \
+                                        else "live.mode_message"
+                                    assert text_of(mode, language) in shown, where
+            panel.show_contact(real)
+            panel.set_note_mode(False)
+        # What the screen shows at 80 columns: the whole bar, no ellipsis.
+        app.switch_language("zh-CN")
+        await pilot.pause()
+        line = str(bar.render())
+        assert "…" not in line and text_of("live.on_hold", "zh-CN") in line

@@ -29,7 +29,7 @@ from textual.widgets import Input, OptionList, Select, SelectionList, Static, Te
 
 from csdesk.api.client import ApiClient
 from csdesk.domain.contact_schemas import DispositionCategory
-from csdesk.i18n import LANGUAGES, current_language, set_language
+from csdesk.i18n import LANGUAGES, current_language
 from csdesk.screens.confirm import ConfirmScreen
 from csdesk.screens.transfer import TransferScreen
 from csdesk.screens.wrap_up import WrapUpScreen
@@ -144,7 +144,6 @@ async def test_offline_wrap_up_uses_the_kept_catalogue_and_shows_the_chosen_code
             assert items[0].body["business_types"] == ["balance_inquiry"]
             assert datetime.fromisoformat(items[0].body["submitted_at"]).tzinfo is not None
     finally:
-        set_language("en")
         server.stop()
 
 
@@ -189,7 +188,6 @@ async def test_offline_wrap_up_without_any_list_says_so_and_queues_nothing(tmp_p
             assert text_of("wrapup.no_list", "zh-CN") in shown(wrap.query_one("#message", Static))
             assert options_of(wrap.query_one("#codes", OptionList)) == [text_of("wrapup.no_list", "zh-CN")]
     finally:
-        set_language("en")
         server.stop()
 
 
@@ -239,39 +237,36 @@ async def test_the_kept_catalogues_survive_a_restart_of_the_desk(backend, tmp_pa
 
 async def test_ready_and_the_first_theme_are_translated_after_a_language_switch(backend, tmp_path: Path) -> None:
     app = make_app(backend.url, tmp_path)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await sign_in_to_desk(pilot, AGENT)
-            await take_contact(pilot, backend)
-            wrap = await end_into_wrap_up(pilot)
-            after = wrap.query_one("#after", Select)
-            assert after.value == "ready" and select_label(after) == text_of("wrapup.after_ready", "en")
-            app.switch_language("zh-CN")
-            await pilot.pause()
-            assert select_label(after) == text_of("wrapup.after_ready", "zh-CN") == "就绪"
-            assert after.value == "ready"
-            app.switch_language("en")
-            await pilot.pause()
-            assert select_label(after) == "Ready"
-            await pilot.press("escape")
-            await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_to_desk(pilot, AGENT)
+        await take_contact(pilot, backend)
+        wrap = await end_into_wrap_up(pilot)
+        after = wrap.query_one("#after", Select)
+        assert after.value == "ready" and select_label(after) == text_of("wrapup.after_ready", "en")
+        app.switch_language("zh-CN")
+        await pilot.pause()
+        assert select_label(after) == text_of("wrapup.after_ready", "zh-CN") == "就绪"
+        assert after.value == "ready"
+        app.switch_language("en")
+        await pilot.pause()
+        assert select_label(after) == "Ready"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DeskScreen")
 
-            # Settings: the theme names are words of the catalogue (translated);
-            # language names stay in their own language by design.
-            await pilot.press("ctrl+s")
-            await wait_for(pilot, lambda: app.screen.__class__.__name__ == "SettingsScreen")
-            settings = app.screen
-            theme = settings.query_one("#theme", Select)
-            assert theme.value == "dark" and select_label(theme) == "Dark"
-            app.switch_language("zh-CN")
-            await pilot.pause()
-            assert select_label(theme) == text_of("settings.theme.dark", "zh-CN") == "深色"
-            assert select_label(settings.query_one("#offer-alert", Select)) == text_of("settings.alert.both", "zh-CN")
-            language = settings.query_one("#language", Select)
-            name = text_of(f"settings.language.{language.value}", "zh-CN")
-            assert select_label(language) == name == text_of(f"settings.language.{language.value}", "en")
-    finally:
-        set_language("en")
+        # Settings: the theme names are words of the catalogue (translated);
+        # language names stay in their own language by design.
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "SettingsScreen")
+        settings = app.screen
+        theme = settings.query_one("#theme", Select)
+        assert theme.value == "dark" and select_label(theme) == "Dark"
+        app.switch_language("zh-CN")
+        await pilot.pause()
+        assert select_label(theme) == text_of("settings.theme.dark", "zh-CN") == "深色"
+        assert select_label(settings.query_one("#offer-alert", Select)) == text_of("settings.alert.both", "zh-CN")
+        language = settings.query_one("#language", Select)
+        name = text_of(f"settings.language.{language.value}", "zh-CN")
+        assert select_label(language) == name == text_of(f"settings.language.{language.value}", "en")
 
 
 # -- 3. Enter picks and goes to the notes -------------------------------------------------------
@@ -279,33 +274,30 @@ async def test_ready_and_the_first_theme_are_translated_after_a_language_switch(
 
 async def test_a_note_typed_right_after_enter_lands_in_the_notes(backend, tmp_path: Path) -> None:
     app = make_app(backend.url, tmp_path)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await sign_in_to_desk(pilot, AGENT)
-            await take_contact(pilot, backend)
-            wrap = await end_into_wrap_up(pilot)
-            await pilot.press(*"lost")
-            codes = wrap.query_one("#codes", OptionList)
-            ids = [codes.get_option_at_index(i).id for i in range(codes.option_count)]
-            first = codes.highlighted
-            assert first is not None
-            second = ids[first + 1]
-            # Down, Enter and the note in one burst, as a fast typist sends them.
-            burst(pilot, "down", "enter", *"call back 5pm")
-            notes = wrap.query_one("#notes", TextArea)
-            await wait_for(pilot, lambda: notes.text == "call back 5pm")
-            assert wrap.disposition == second
-            assert wrap.query_one("#filter", Input).value == "lost"
-            assert notes.has_focus
-            # Tab goes on from the notes (to the business types), as the hint says.
-            await pilot.press("tab")
-            assert wrap.query_one("#types", SelectionList).has_focus
-            placeholder = text_of("wrapup.filter_placeholder", "en")
-            assert wrap.query_one("#filter", Input).placeholder == placeholder
-            assert "note" in placeholder and "Tab" not in placeholder
-            assert "备注" in text_of("wrapup.filter_placeholder", "zh-CN")
-    finally:
-        set_language("en")
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_to_desk(pilot, AGENT)
+        await take_contact(pilot, backend)
+        wrap = await end_into_wrap_up(pilot)
+        await pilot.press(*"lost")
+        codes = wrap.query_one("#codes", OptionList)
+        ids = [codes.get_option_at_index(i).id for i in range(codes.option_count)]
+        first = codes.highlighted
+        assert first is not None
+        second = ids[first + 1]
+        # Down, Enter and the note in one burst, as a fast typist sends them.
+        burst(pilot, "down", "enter", *"call back 5pm")
+        notes = wrap.query_one("#notes", TextArea)
+        await wait_for(pilot, lambda: notes.text == "call back 5pm")
+        assert wrap.disposition == second
+        assert wrap.query_one("#filter", Input).value == "lost"
+        assert notes.has_focus
+        # Tab goes on from the notes (to the business types), as the hint says.
+        await pilot.press("tab")
+        assert wrap.query_one("#types", SelectionList).has_focus
+        placeholder = text_of("wrapup.filter_placeholder", "en")
+        assert wrap.query_one("#filter", Input).placeholder == placeholder
+        assert "note" in placeholder and "Tab" not in placeholder
+        assert "备注" in text_of("wrapup.filter_placeholder", "zh-CN")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "Tab to notes" not in readme
     assert "Enter picks the code and moves to the notes" in readme
@@ -378,5 +370,4 @@ async def test_a_delivered_queued_wrap_up_is_logged_and_its_acw_ends_at_the_subm
                 "live.log_record_delivered"]
             assert current_language() == "zh-CN"
     finally:
-        set_language("en")
         server.stop()
