@@ -108,6 +108,9 @@ async def reach_desk(pilot: Pilot, *, todos: bool = False) -> None:
     (and, with ``todos``, the to-do list that follows them when work is due)."""
     app = pilot.app
     popups = ("ReleaseNotesScreen", "TodosScreen") if todos else ("ReleaseNotesScreen",)
+    # The desk shows before the release notes are pushed over it: wait for the
+    # sign-in to finish (at_desk) so a late pop-up is not missed (parallel-suite race).
+    await wait_for(pilot, lambda: getattr(app, "at_desk", True))
     while True:
         await wait_for(pilot, lambda: app.screen.__class__.__name__ in ("DeskScreen", *popups))
         if app.screen.__class__.__name__ == "DeskScreen":
