@@ -7,7 +7,8 @@ change of layout or wording, look at the new pictures and accept them with::
 
     uv run pytest tests/tui/test_snapshots.py --snapshot-update
 
-What would make a picture differ from run to run is pinned here: the backend
+What would make a picture differ from run to run is pinned here: the cursor
+does not blink, the backend
 URL is not on these screens, the clock skew is shown in whole seconds, and
 the enrolment secret (hence the QR code) comes from a fixed value patched
 into the backend, which runs in this process.
@@ -34,6 +35,17 @@ FIXED_SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 SIZE = (80, 24)
 
 
+@pytest.fixture(autouse=True)
+def steady_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep a focused field's cursor shown: it blinks every 0.5 s otherwise.
+
+    On a loaded machine more than half a second can pass between the last
+    focus change and the screenshot, and the picture then differs by the
+    cursor cell alone (a CI failure of the wrong-password snapshot).
+    """
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+
+
 async def _login_ready(pilot: Pilot) -> None:
     """The login screen once the backend check has answered."""
     app = pilot.app
@@ -54,7 +66,8 @@ def test_login_screen_wrong_password(backend, tmp_path: Path, snap_compare) -> N
     async def run_before(pilot: Pilot) -> None:
         await _login_ready(pilot)
         await submit_login(pilot, AGENT["employee_id"], "Wrong#Password1")
-        await wait_for(pilot, lambda: str(app.screen.query_one("#error").render()).strip() != "")
+        # "Signing in…" also fills the error line: wait for the answer.
+        await wait_for(pilot, lambda: not app.screen._busy)
         # The password field is cleared and focused for the next try.
         assert app.screen.query_one("#password", Input).value == ""
 
