@@ -30,8 +30,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -40,10 +39,9 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Static
 
 from csdesk.domain import sla
 from csdesk.domain.schemas import Callback
@@ -57,7 +55,6 @@ from csdesk.domain.work_orders import (
     CONTACT_METHODS,
     EXTEND_KIND,
     MOVE_KIND,
-    NOTE_MAX,
     OPEN_STATUSES,
     SATISFACTION,
     STATUSES,
@@ -66,6 +63,7 @@ from csdesk.domain.work_orders import (
     is_reopen,
 )
 from csdesk.i18n import t
+from csdesk.screens.action_dialog import ActionDialog, DialogField
 from csdesk.themes import status_style
 from csdesk.widgets.bindings import key_hint, translate_bindings
 from csdesk.widgets.footer import Footer
@@ -197,161 +195,6 @@ class CallbackDetailScreen(WorkItemDetailScreen):
         if call.note.strip():
             rows.append((t("work_item.note"), clean_text(call.note, max_chars=2000), ""))
         return rows
-
-
-# -- the action dialog ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DialogField:
-    """One field of an :class:`ActionDialog`: ``name`` (key of the result),
-    ``label`` (translated), ``kind`` (``text`` or ``choice``), ``choices``
-    (value, translated label), the starting ``value``, ``shown(values)``
-    (None: always) and ``max_length`` of a text."""
-
-    name: str
-    label: str
-    kind: str = "text"
-    choices: tuple[tuple[str, str], ...] = ()
-    value: str = ""
-    shown: Callable[[dict[str, str]], bool] | None = None
-    max_length: int = NOTE_MAX
-
-
-class ChoiceField(Static, can_focus=True):
-    """A value picked from a few: Left / Right (or Space) cycle through them."""
-
-    DEFAULT_CSS = """
-    ChoiceField { width: 1fr; height: 1; padding: 0 1; }
-    ChoiceField:focus { background: $boost; text-style: bold; }
-    """
-    BINDINGS = [
-        Binding("left", "step(-1)", "wo_dialog.prev", id="wo_dialog.prev", show=False),
-        Binding("right,space", "step(1)", "wo_dialog.next", id="wo_dialog.next", show=False),
-    ]
-
-    class Changed(Message):
-        """The value changed."""
-
-    def __init__(self, choices: tuple[tuple[str, str], ...], value: str, **kwargs: Any) -> None:
-        super().__init__("", **kwargs)
-        translate_bindings(self)
-        self.choices = choices
-        values = [v for v, _ in choices]
-        self.index = values.index(value) if value in values else 0
-        self._show()
-
-    @property
-    def value(self) -> str:
-        """The value picked ("" when there is no choice)."""
-        return self.choices[self.index][0] if self.choices else ""
-
-    def _show(self) -> None:
-        label = self.choices[self.index][1] if self.choices else "-"
-        self.update(Text.assemble(("◀ ", "dim"), (label, ""), (" ▶", "dim")))
-
-    def action_step(self, delta: int) -> None:
-        """Left / Right: the previous / next value."""
-        if self.choices:
-            self.index = (self.index + delta) % len(self.choices)
-            self._show()
-            self.post_message(self.Changed())
-
-
-class ActionDialog(ModalScreen[dict[str, str] | None]):
-    """A small form for one action on an order: dismisses with the values
-    (field name → text or choice value) of the fields shown, or None (Esc).
-
-    ``check(values)`` returns a translated problem (shown, the dialog stays)
-    or None. Enter (in a field) or ctrl+s submits.
-    """
-
-    DEFAULT_CSS = """
-    ActionDialog { align: center middle; }
-    ActionDialog #dialog {
-        width: 74; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    ActionDialog #dialog-heading { margin-bottom: 1; }
-    ActionDialog #dialog-fields { height: auto; max-height: 14; }
-    ActionDialog .row { height: 1; }
-    ActionDialog .row Label { width: 20; }
-    ActionDialog .row Input { width: 1fr; height: 1; border: none; padding: 0 1; background: $boost; }
-    ActionDialog .row Input:focus { background: $panel; }
-    ActionDialog #dialog-error { margin-top: 1; }
-    """
-    BINDINGS = [
-        Binding("escape", "cancel", "wo_dialog.cancel", id="wo_dialog.cancel"),
-        Binding("ctrl+s", "submit", "wo_dialog.submit", id="wo_dialog.submit", priority=True),
-        Binding("enter", "submit", "wo_dialog.submit_enter", id="wo_dialog.submit_enter", show=False),
-    ]
-
-    def __init__(self, heading: str, fields: Iterable[DialogField], *,
-                 check: Callable[[dict[str, str]], str | None] | None = None) -> None:
-        super().__init__()
-        translate_bindings(self)
-        self.heading = heading
-        self.fields = list(fields)
-        self._check = check or (lambda values: None)
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Static(Text(self.heading, style="bold"), id="dialog-heading")
-            with VerticalScroll(id="dialog-fields"):
-                for field in self.fields:
-                    with Horizontal(classes="row", id=f"row-{field.name}"):
-                        yield Label(Text(field.label))
-                        if field.kind == "choice":
-                            yield ChoiceField(field.choices, field.value, id=f"f-{field.name}")
-                        else:
-                            yield Input(field.value, id=f"f-{field.name}", max_length=field.max_length)
-            yield Static("", id="dialog-error")
-            yield Static(Text(t("wo_dialog.hint", submit=key_hint(self, "wo_dialog.submit"),
-                                cancel=key_hint(self, "wo_dialog.cancel")), style="dim"), id="dialog-hint")
-
-    def on_mount(self) -> None:
-        self._apply_shown()
-        for field in self.fields:
-            widget = self.query_one(f"#f-{field.name}")
-            if widget.display and widget.parent is not None and widget.parent.display:
-                widget.focus()
-                break
-
-    def values(self) -> dict[str, str]:
-        """The values of every field now (shown or not)."""
-        found: dict[str, str] = {}
-        for field in self.fields:
-            widget = self.query_one(f"#f-{field.name}")
-            found[field.name] = widget.value if isinstance(widget, (Input, ChoiceField)) else ""
-        return found
-
-    def _apply_shown(self) -> None:
-        values = self.values()
-        for field in self.fields:
-            row = self.query_one(f"#row-{field.name}")
-            row.display = field.shown is None or field.shown(values)
-
-    def on_choice_field_changed(self, event: ChoiceField.Changed) -> None:
-        event.stop()
-        self._apply_shown()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_submit()
-
-    def action_submit(self) -> None:
-        """Enter / ctrl+s: check, then dismiss with the values of the fields shown."""
-        values = self.values()
-        shown = {f.name: values[f.name] for f in self.fields if f.shown is None or f.shown(values)}
-        problem = self._check(shown)
-        if problem:
-            self.query_one("#dialog-error", Static).update(Text(problem, style=status_style(self.app, "error")))
-            return
-        self.dismiss(shown)
-
-    def action_cancel(self) -> None:
-        """Esc: nothing done."""
-        self.dismiss(None)
 
 
 # -- the full detail ------------------------------------------------------------------------------
