@@ -121,3 +121,91 @@ async def test_a_change_of_an_unnumbered_order_waits_for_its_number(backend: Bac
             await orders.change(EDIT_KIND, local.id, {"base_version": 1, "title": "x"})
     finally:
         await session.close()
+
+
+async def test_a_refused_new_order_says_why_and_is_corrected_in_place(backend: BackgroundServer,
+                                                                      tmp_path: Path) -> None:
+    # Issue #6 "bad input … the draft is kept": an order the backend refuses (an
+    # assignee it does not know) sat "pending" with no reason shown.
+    session = await signed_in(backend.url, tmp_path / "desk")
+    try:
+        orders = service_for(session)
+        local = await orders.create(WorkOrderCreate(type="follow_up", title="补寄账单", priority="P3",
+                                                    assignee_id="A9999"))
+        await push_all(session)
+        changes = await orders.changes_of(local)
+        assert changes.conflicts == () and changes.waiting == ()
+        [refused] = changes.refused
+        assert refused.kind == "work_order.create" and refused.state == "failed"
+        assert refused.error.startswith("422") and "assignee" in refused.error
+        # Corrected: sent again in its place, with the same client_ref, one order made.
+        fixed = WorkOrderCreate(type="follow_up", title="补寄账单", priority="P3", client_ref=local.client_ref)
+        await orders.create(fixed, replaces=refused.item_key)
+        await push_all(session)
+        await session.sync.pull("work_orders")
+        [order] = await orders.reload()
+        assert order.number and order.client_ref == local.client_ref
+        assert session.sync.outbox.items() == []
+        assert await session.sync.io(session.sync.store.all, LOCAL_ORDERS) == {}
+        with backend.context.db.read() as db:
+            assert db.query(WorkOrder).filter(WorkOrder.client_ref == local.client_ref).count() == 1
+    finally:
+        await session.close()
+
+
+async def test_a_refused_new_order_can_be_discarded(backend: BackgroundServer, tmp_path: Path) -> None:
+    session = await signed_in(backend.url, tmp_path / "desk")
+    try:
+        orders = service_for(session)
+        local = await orders.create(WorkOrderCreate(type="follow_up", title="丢弃", priority="P3",
+                                                    queue="no_such_queue"))
+        await push_all(session)
+        [refused] = (await orders.changes_of(local)).refused
+        await orders.drop(refused)
+        assert orders.orders == [] and session.sync.outbox.items() == []
+    finally:
+        await session.close()
+
+
+async def test_changes_made_offline_show_as_waiting_and_an_illegal_move_as_refused(
+        tmp_path: Path) -> None:
+    from csdesk.domain.work_orders import COMMENT_KIND, MOVE_KIND
+
+    server, settings, port = restartable_server(tmp_path)
+    session = await signed_in(server.url, tmp_path / "desk")
+    try:
+        orders = service_for(session)
+        await orders.create(WorkOrderCreate(type="follow_up", title="离线修改", priority="P3"))
+        await push_all(session)
+        await session.sync.pull("work_orders")
+        [order] = await orders.reload()
+        server.stop()
+        await orders.change(COMMENT_KIND, order.id, {"text": "已联系客户", "visibility": "internal"})
+        await orders.change(MOVE_KIND, order.id, {"base_version": order.version, "to": "closed"})
+        changes = await orders.changes_of(order)
+        assert [(c.kind, c.state) for c in changes.waiting] == [(COMMENT_KIND, "pending"), (MOVE_KIND, "pending")]
+        assert changes.refused == () and changes.conflicts == ()
+        server = BackgroundServer(settings, port=port).start()
+        session.sync.clock = lambda: time.time() + 3600
+        await push_all(session)
+        changes = await orders.changes_of(order)
+        # new → closed is not a move the backend allows: a 409 on the current
+        # version is a refusal to show, not a conflict of versions.
+        assert changes.waiting == () and changes.conflicts == ()
+        [refused] = changes.refused
+        assert refused.kind == MOVE_KIND and refused.error.startswith("409")
+        assert changes.order.version == order.version + 1  # the comment landed
+        await orders.drop(refused)
+        assert (await orders.changes_of(order)).refused == ()
+        # A comment then a move, both queued before either is sent: the move is
+        # based on the version the comment makes, not refused as stale by it.
+        stored = orders.get(order.id)
+        await orders.change(COMMENT_KIND, order.id, {"text": "先受理", "visibility": "internal"})
+        await orders.change(MOVE_KIND, order.id, {"base_version": stored.version, "to": "accepted"})
+        await push_all(session)
+        changes = await orders.changes_of(order)
+        assert changes.conflicts == () and changes.refused == () and changes.waiting == ()
+        assert changes.order.status == "accepted" and changes.order.version == stored.version + 2
+    finally:
+        await session.close()
+        server.stop()

@@ -58,9 +58,14 @@ def t(key: str, /, **values: object) -> str:
     """Return the text of message ``key`` in the current language, formatted with ``values``.
 
     A missing id in the current catalogue falls back to English, then to the id
-    itself (so a gap shows, rather than crashing the desk).
+    itself (so a gap shows, rather than crashing the desk). With ``count=1``
+    the current catalogue's ``<key>.one`` is used when it has one (English
+    singulars: "1 order", not "1 orders").
     """
     template = LANGUAGES[_current].get(key) or en.MESSAGES.get(key) or key
+    if values.get("count") == 1:
+        # The singular, where the current language has one ("<id>.one"; Chinese has none).
+        template = LANGUAGES[_current].get(f"{key}.one") or template
     if not values:
         return template
     try:

@@ -49,3 +49,8 @@ MESSAGES.update({
     "key.wo_form.save": "Save the work order",
     "key.wo_form.close": "Back (draft kept)",
 })
+# Left / Right between the buttons of a yes/no question (``csdesk.screens.confirm``).
+MESSAGES.update({
+    "key.confirm.left": "Button to the left",
+    "key.confirm.right": "Button to the right",
+})

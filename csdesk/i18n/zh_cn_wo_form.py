@@ -49,3 +49,8 @@ MESSAGES.update({
     "key.wo_form.save": "保存工单",
     "key.wo_form.close": "返回（保留草稿）",
 })
+# Left / Right between the buttons of a yes/no question (``csdesk.screens.confirm``).
+MESSAGES.update({
+    "key.confirm.left": "左边的按钮",
+    "key.confirm.right": "右边的按钮",
+})

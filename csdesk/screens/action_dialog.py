@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
 from csdesk.domain.work_orders import NOTE_MAX
@@ -23,6 +24,14 @@ from csdesk.i18n import t
 from csdesk.themes import status_style
 from csdesk.widgets.bindings import key_hint, translate_bindings
 
+#: The background of a one-line field (here and in the work-order form): a
+#: tint of the text colour, so an empty field still shows as a box in every
+#: theme, at 256 colours too (``$boost`` is invisible on the light, high-contrast
+#: and monochrome themes, and one step from the screen on the dark one).
+FIELD_BACKGROUND = "background: $foreground 12%;"
+#: The background of the focused one-line field: the panel, tinted with the
+#: primary colour, clearly apart from the others and from the screen.
+FOCUSED_FIELD_BACKGROUND = "background: $panel; background-tint: $primary 25%;"
 
 
 @dataclass(frozen=True)
@@ -44,9 +53,9 @@ class DialogField:
 class ChoiceField(Static, can_focus=True):
     """A value picked from a few: Left / Right (or Space) cycle through them."""
 
-    DEFAULT_CSS = """
-    ChoiceField { width: 1fr; height: 1; padding: 0 1; }
-    ChoiceField:focus { background: $boost; text-style: bold; }
+    DEFAULT_CSS = f"""
+    ChoiceField {{ width: 1fr; height: 1; padding: 0 1; {FIELD_BACKGROUND} }}
+    ChoiceField:focus {{ {FOCUSED_FIELD_BACKGROUND} text-style: bold; }}
     """
     BINDINGS = [
         Binding("left", "step(-1)", "wo_dialog.prev", id="wo_dialog.prev", show=False),
@@ -86,22 +95,23 @@ class ActionDialog(ModalScreen[dict[str, str] | None]):
     (field name → text or choice value) of the fields shown, or None (Esc).
 
     ``check(values)`` returns a translated problem (shown, the dialog stays)
-    or None. Enter (in a field) or ctrl+s submits.
+    or None. Enter (in a field) or ctrl+s submits. Tab / shift+Tab go round
+    the fields shown, and nothing else (:meth:`shown_fields`).
     """
 
-    DEFAULT_CSS = """
-    ActionDialog { align: center middle; }
-    ActionDialog #dialog {
+    DEFAULT_CSS = f"""
+    ActionDialog {{ align: center middle; }}
+    ActionDialog #dialog {{
         width: 74; max-width: 100%; height: auto; max-height: 100%;
         border: thick $primary; background: $surface; padding: 0 1;
-    }
-    ActionDialog #dialog-heading { margin-bottom: 1; }
-    ActionDialog #dialog-fields { height: auto; max-height: 14; }
-    ActionDialog .row { height: 1; }
-    ActionDialog .row Label { width: 20; }
-    ActionDialog .row Input { width: 1fr; height: 1; border: none; padding: 0 1; background: $boost; }
-    ActionDialog .row Input:focus { background: $panel; }
-    ActionDialog #dialog-error { margin-top: 1; }
+    }}
+    ActionDialog #dialog-heading {{ margin-bottom: 1; }}
+    ActionDialog #dialog-fields {{ height: auto; max-height: 14; }}
+    ActionDialog .row {{ height: 1; }}
+    ActionDialog .row Label {{ width: 20; }}
+    ActionDialog .row Input {{ width: 1fr; height: 1; border: none; padding: 0 1; {FIELD_BACKGROUND} }}
+    ActionDialog .row Input:focus {{ {FOCUSED_FIELD_BACKGROUND} }}
+    ActionDialog #dialog-error {{ margin-top: 1; }}
     """
     BINDINGS = [
         Binding("escape", "cancel", "wo_dialog.cancel", id="wo_dialog.cancel"),
@@ -120,7 +130,8 @@ class ActionDialog(ModalScreen[dict[str, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(Text(self.heading, style="bold"), id="dialog-heading")
-            with VerticalScroll(id="dialog-fields"):
+            # The box only scrolls the rows: never focused itself (the focused field is scrolled to).
+            with VerticalScroll(id="dialog-fields", can_focus=False):
                 for field in self.fields:
                     with Horizontal(classes="row", id=f"row-{field.name}"):
                         yield Label(Text(field.label))
@@ -134,11 +145,27 @@ class ActionDialog(ModalScreen[dict[str, str] | None]):
 
     def on_mount(self) -> None:
         self._apply_shown()
+        shown = self.shown_fields()
+        if shown:
+            shown[0].focus()
+
+    def shown_fields(self) -> list[Widget]:
+        """The fields the agent can use now, in order: row shown, field shown,
+        focusable (not disabled). Empty before the dialog is composed."""
+        found: list[Widget] = []
         for field in self.fields:
-            widget = self.query_one(f"#f-{field.name}")
-            if widget.display and widget.parent is not None and widget.parent.display:
-                widget.focus()
-                break
+            for row in self.query(f"#row-{field.name}"):
+                if not row.display:
+                    continue
+                found.extend(widget for widget in row.query(f"#f-{field.name}")
+                             if widget.display and widget.focusable)
+        return found
+
+    @property
+    def focus_chain(self) -> list[Widget]:
+        """What Tab / shift+Tab go round (wrapping): the fields shown, and not a
+        hidden row's field, the scrolling box, or anything added to the dialog later."""
+        return self.shown_fields()
 
     def values(self) -> dict[str, str]:
         """The values of every field now (shown or not)."""
@@ -153,6 +180,11 @@ class ActionDialog(ModalScreen[dict[str, str] | None]):
         for field in self.fields:
             row = self.query_one(f"#row-{field.name}")
             row.display = field.shown is None or field.shown(values)
+        focused = self.focused
+        if focused is not None and focused not in self.shown_fields():
+            # Its row went away: the focus goes to a field the agent can see.
+            shown = self.shown_fields()
+            self.set_focus(shown[0] if shown else None)
 
     def on_choice_field_changed(self, event: ChoiceField.Changed) -> None:
         event.stop()

@@ -2,13 +2,16 @@
 
 The question and the button labels may be functions returning them in the
 current language: a language switch while the question is up words them
-again (:meth:`ConfirmScreen.retranslate`).
+again (:meth:`ConfirmScreen.retranslate`). Left / Right move the focus
+between the two buttons (:class:`AnswerButton`).
 """
 
 from __future__ import annotations
 
-from rich.text import Text
 from collections.abc import Callable
+from typing import Any
+
+from rich.text import Text
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,8 +24,36 @@ from csdesk.widgets.bindings import translate_bindings
 from csdesk.widgets.texts import LiveText, live_text
 
 
+class AnswerButton(Button):
+    """A button of a row of answers: Left / Right focus the one beside it
+    (at either end the focus stays). The keys are the button's own bindings,
+    so they act whichever screen the row is on."""
+
+    BINDINGS = [
+        Binding("left", "beside(-1)", "confirm.left", id="confirm.left", show=False),
+        Binding("right", "beside(1)", "confirm.right", id="confirm.right", show=False),
+    ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        translate_bindings(self)
+
+    def action_beside(self, delta: int) -> None:
+        """Focus the answer ``delta`` places away (-1: left, 1: right), if there is one."""
+        parent = self.parent
+        if parent is None:
+            return
+        row = [child for child in parent.children if isinstance(child, AnswerButton) and child.focusable]
+        if self not in row:
+            return
+        index = row.index(self) + delta
+        if 0 <= index < len(row):
+            row[index].focus()
+
+
 class ConfirmScreen(ModalScreen[bool]):
-    """Ask ``question``; Enter/y confirms, Esc/n cancels.
+    """Ask ``question``; Enter/y confirms, Esc/n cancels, Left / Right move
+    between the Yes and No buttons.
 
     ``question``, ``yes`` and ``no`` (button labels; default "Yes"/"No") are
     strings or functions returning them in the current language. ``default``
@@ -68,8 +99,8 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(id="dialog"):
             yield Static(Text(self.question), id="question")
             with Horizontal(id="buttons"):
-                yield Button(self.yes_label, variant="error", id="yes")
-                yield Button(self.no_label, variant="primary", id="no")
+                yield AnswerButton(self.yes_label, variant="error", id="yes")
+                yield AnswerButton(self.no_label, variant="primary", id="no")
 
     def retranslate(self) -> None:
         """The question and the buttons in the current language (the focus stays)."""

@@ -17,7 +17,7 @@ the customer), take (assign to me), assign (queue, agent), extend a
 complaint, edit (the form). Every change is queued through the outbox with
 the order's version (``base_version``). A change the backend refused as stale
 shows here, theirs against ours field by field: re-apply ours or keep theirs.
-Opened from the to-dos (:func:`detail_screen_for`, no service) it only reads.
+Opened without a service (:func:`detail_screen_for`) it only reads.
 
 :class:`CallbackDetailScreen` (modal, read-only) shows a scheduled callback.
 
@@ -51,6 +51,8 @@ from csdesk.domain.work_order_views import first_response_clock, row_clock
 from csdesk.domain.work_orders import (
     ASSIGN_KIND,
     COMMENT_KIND,
+    CREATE_KIND,
+    EDIT_KIND,
     COMMENT_MAX,
     CONTACT_METHODS,
     EXTEND_KIND,
@@ -69,7 +71,7 @@ from csdesk.widgets.bindings import key_hint, translate_bindings
 from csdesk.widgets.footer import Footer
 
 if TYPE_CHECKING:
-    from csdesk.services.work_orders import Conflict, WorkOrderService
+    from csdesk.services.work_orders import Conflict, QueuedChange, WorkOrderService
 
 _log = logging.getLogger(__name__)
 
@@ -238,6 +240,7 @@ class WorkOrderDetailScreen(Screen[None]):
     WorkOrderDetailScreen #wod-body:focus { background-tint: $foreground 3%; }
     WorkOrderDetailScreen .section { margin-top: 1; }
     WorkOrderDetailScreen #wod-conflict { display: none; border: round $error; padding: 0 1; }
+    WorkOrderDetailScreen #wod-outbox { display: none; border: round $warning; padding: 0 1; }
     WorkOrderDetailScreen #wod-hint { height: 1; padding: 0 1; }
     """
     BINDINGS = [
@@ -250,6 +253,7 @@ class WorkOrderDetailScreen(Screen[None]):
         Binding("e", "edit", "wod.edit", id="wod.edit", show=False),
         Binding("r", "reapply", "wod.reapply", id="wod.reapply"),
         Binding("k", "keep_theirs", "wod.keep_theirs", id="wod.keep_theirs"),
+        Binding("d", "discard", "wod.discard", id="wod.discard"),
     ]
 
     def __init__(self, order: WorkOrder, *, service: WorkOrderService | None = None) -> None:
@@ -259,19 +263,23 @@ class WorkOrderDetailScreen(Screen[None]):
         self.service = service
         #: Changes of this order the backend refused as stale.
         self.conflicts: list[Conflict] = []
+        #: Changes of this order still in the outbox: waiting to be sent, and
+        #: refused for another reason (a local order's refused create too).
+        self.waiting: list[QueuedChange] = []
+        self.refused: list[QueuedChange] = []
 
     def compose(self) -> ComposeResult:
         # Filled before they are mounted: the detail shows whole from its first frame.
         parts = self._parts = {
             name: Static("", id=name, classes="" if name in ("wod-heading", "wod-hint", "wod-conflict",
-                                                                 "wod-fields") else "section")
-            for name in ("wod-heading", "wod-conflict", "wod-fields", "wod-clocks", "wod-complaint",
+                                                                 "wod-outbox", "wod-fields") else "section")
+            for name in ("wod-heading", "wod-conflict", "wod-outbox", "wod-fields", "wod-clocks", "wod-complaint",
                          "wod-closing", "wod-contact", "wod-history", "wod-hint")
         }
         self._show()
         yield parts["wod-heading"]
         with VerticalScroll(id="wod-body"):
-            for name in ("wod-conflict", "wod-fields", "wod-clocks", "wod-complaint", "wod-closing",
+            for name in ("wod-conflict", "wod-outbox", "wod-fields", "wod-clocks", "wod-complaint", "wod-closing",
                          "wod-contact", "wod-history"):
                 yield parts[name]
         yield parts["wod-hint"]
@@ -311,18 +319,21 @@ class WorkOrderDetailScreen(Screen[None]):
 
     @work(group="wod-conflicts", exclusive=True)
     async def load_conflicts(self) -> None:
-        """Read the refused changes of this order (outbox, in a thread)."""
+        """Read this order's changes in the outbox (in a thread): conflicts,
+        changes waiting to be sent, refusals."""
         if self.service is None:
             return
         try:
-            found = await self.service.conflicts()
+            if self.service.catalogue is None:  # opened before the F4 list (the to-dos): names of queues, agents
+                await self.service.load_catalogue()
+            changes = await self.service.changes_of(self.order)
         except Exception:
-            _log.debug("conflicts not read", exc_info=True)
+            _log.debug("outbox changes not read", exc_info=True)
             return
-        self.conflicts = [c for c in found if c.order_id == self.order.id]
-        fresh = self.service.get(self.order.id)
-        if fresh is not None:
-            self.order = fresh
+        self.order = changes.order
+        self.conflicts = list(changes.conflicts)
+        self.waiting = list(changes.waiting)
+        self.refused = list(changes.refused)
         self._show()
         self.refresh_bindings()
 
@@ -396,6 +407,7 @@ class WorkOrderDetailScreen(Screen[None]):
         self._show_contact()
         self._show_history()
         self._show_conflict()
+        self._show_outbox()
         self._show_hint()
 
     def _show_clocks(self) -> None:
@@ -487,8 +499,8 @@ class WorkOrderDetailScreen(Screen[None]):
             elif entry.to_status:
                 text.append(f" {status_label(entry.to_status)}", style="bold")
             if entry.changes:
-                changed = ", ".join(field_label(str(name)) for name in entry.changes)
-                text.append(" (" + plain(changed, 200, one_line=True) + ")", style="dim")
+                changed = "; ".join(self._history_change(str(name), pair) for name, pair in entry.changes.items())
+                text.append(" (" + plain(changed, 400, one_line=True) + ")", style="dim")
             if entry.comment.strip():
                 customer = entry.visibility == "customer"
                 mark = t("wo.visibility.customer") if customer else t("wo.visibility.internal")
@@ -497,10 +509,44 @@ class WorkOrderDetailScreen(Screen[None]):
                 text.append(plain(entry.comment).replace("\n", "\n  "))
         self._part("wod-history").update(text)
 
+    #: Fields whose values are too long for a history line: only their label shows.
+    _LONG_FIELDS = frozenset({"description", "excerpt", "complaint", "closing"})
+
+    def _history_change(self, name: str, pair: Any) -> str:
+        """``field: old → new`` for one change of a history entry (queues and
+        agents by name, times in local time); the label alone for long text."""
+        label = field_label(name)
+        if name in self._LONG_FIELDS or not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            return label
+        old, new = (self._history_value(name, value) for value in pair)
+        return t("wo.history.change", field=label, old=old, new=new)
+
+    def _history_value(self, name: str, value: Any) -> str:
+        if value is None or value == "":
+            return t("wo.unassigned") if name == "assignee_id" else "-"
+        if name == "queue":
+            return self._queue_name(str(value))
+        if name in ("assignee_id", "approved_by", "supervisor_id"):
+            return self._agent_name(str(value))
+        if name in ("status", "to"):
+            return status_label(str(value))
+        if name == "grade":
+            key = f"work_order.grade.{value}"
+            return t(key) if t(key) != key else plain(value, 24, one_line=True)
+        if name == "total_days":
+            return t("wo.history.days", days=plain(value, 8, one_line=True))
+        if name.endswith("_at") and isinstance(value, str):
+            try:
+                return local_time(datetime.fromisoformat(value))
+            except ValueError:
+                pass
+        return plain(wire_value(value), 40, one_line=True)
+
     def _show_conflict(self) -> None:
         widget = self._part("wod-conflict")
         widget.display = bool(self.conflicts)
         if not self.conflicts:
+            widget.update("")
             return
         conflict = self.conflicts[0]
         text = Text()
@@ -521,10 +567,54 @@ class WorkOrderDetailScreen(Screen[None]):
             text.append("\n" + t("wo.conflict.more", count=len(self.conflicts) - 1), style="dim")
         widget.update(text)
 
+    def _change_summary(self, change: QueuedChange) -> str:
+        """One line for a queued change: what it does, in the agent's words."""
+        body = change.body
+        kind = t(f"wo.kind.{change.kind.split('.')[-1]}")
+        if change.kind == MOVE_KIND and body.get("to"):
+            return f"{kind} → {status_label(str(body['to']))}"
+        if change.kind == ASSIGN_KIND:
+            who = self._agent_name(body.get("assignee_id")) if body.get("assignee_id") else ""
+            where = self._queue_name(str(body["queue"])) if body.get("queue") else ""
+            return f"{kind} → " + " · ".join(x for x in (where, who) if x) if (who or where) else kind
+        if change.kind == COMMENT_KIND and body.get("text"):
+            return f"{kind}: " + plain(body.get("text"), 60, one_line=True)
+        if change.kind == EDIT_KIND:
+            names = [field_label(name) for name in body if name != "base_version"]
+            return f"{kind} (" + plain(", ".join(names), 80, one_line=True) + ")" if names else kind
+        return kind
+
+    def _show_outbox(self) -> None:
+        widget = self._part("wod-outbox")
+        widget.display = bool(self.waiting or self.refused)
+        if not widget.display:
+            widget.update("")
+            return
+        text = Text()
+        if self.refused:
+            text.append(t("wo.refused.heading", count=len(self.refused)) + "\n", style=status_style(self.app, "error"))
+            for change in self.refused:
+                text.append(f"{local_time(change.made_at)} {self._change_summary(change)}\n", style="bold")
+                reason = (change.error or "").split(" ", 1)[-1]
+                text.append("  " + plain(reason, 600) + "\n", style=status_style(self.app, "error"))
+            keys = {"discard": key_hint(self, "wod.discard"), "fix": key_hint(self, "wod.edit")}
+            creates = any(change.kind == CREATE_KIND for change in self.refused)
+            text.append(t("wo.refused.keys_create" if creates else "wo.refused.keys", **keys), style="dim")
+        if self.waiting:
+            if self.refused:
+                text.append("\n")
+            text.append(t("wo.waiting.heading", count=len(self.waiting)), style=status_style(self.app, "warn"))
+            for change in self.waiting:
+                text.append(f"\n{local_time(change.made_at)} {self._change_summary(change)}")
+        widget.update(text)
+
     def _show_hint(self) -> None:
         hint = Text(no_wrap=True, overflow="ellipsis")
         if self.service is None:
             hint.append(t("work_item.read_only"), style="dim")
+        elif self._refused_create() is not None:
+            hint.append(t("wo.refused.hint", fix=key_hint(self, "wod.edit"), discard=key_hint(self, "wod.discard")),
+                        style=status_style(self.app, "error"))
         elif not self.order.number:
             hint.append(t("wo.not_sent_yet"), style=status_style(self.app, "warn"))
         else:
@@ -544,6 +634,8 @@ class WorkOrderDetailScreen(Screen[None]):
             return self.order.type == "complaint" and self.order.complaint is not None
         if action in ("reapply", "keep_theirs"):
             return bool(self.conflicts)
+        if action == "discard":
+            return bool(self.refused)
         return True
 
     def _me(self) -> str:
@@ -803,17 +895,54 @@ class WorkOrderDetailScreen(Screen[None]):
         self.app.push_screen(ActionDialog(t("wo.extend.heading", number=number_of(order)), fields, check=check),
                              answered)
 
+    def _refused_create(self) -> QueuedChange | None:
+        """The refused create of this (local) order, if the backend refused it."""
+        return next((c for c in self.refused if c.kind == CREATE_KIND), None)
+
     def action_edit(self) -> None:
-        """e: the form, on this order."""
-        if not self._can_change() or self.service is None:
+        """e: the form, on this order; on a local order the backend refused,
+        the form to correct it (it is sent again in place of the refused one)."""
+        from csdesk.screens.work_order_form import WorkOrderFormScreen
+
+        if self.service is None:
             return
-        try:
-            from csdesk.screens.work_order_form import WorkOrderFormScreen  # type: ignore[import-not-found]
-        except ImportError:
-            self.notify(t("wo.form_missing"), severity="warning", markup=False)
+        refused = self._refused_create()
+        if refused is not None:
+            self.app.push_screen(
+                WorkOrderFormScreen(self.service, prefill=WorkOrderFormScreen.prefill_from_order(self.order),
+                                    draft_key=f"fix-{self.order.id}", replaces=refused.item_key),
+                self._corrected)
+            return
+        if not self._can_change():
             return
         self.app.push_screen(WorkOrderFormScreen(self.service, order=self.order),
                              lambda result: self.work_orders_changed())
+
+    def _corrected(self, order: WorkOrder | None) -> None:
+        """The corrected order was queued (or the form left): show it as it is now."""
+        if order is not None:
+            self.order = order
+        self.work_orders_changed()
+
+    @work(group="wod-conflict", exclusive=True)
+    async def action_discard(self) -> None:
+        """d: discard the first refused change (a refused new order goes with it)."""
+        if self.service is None or not self.refused:
+            return
+        change = self.refused[0]
+        try:
+            await self.service.drop(change)
+        except Exception as exc:
+            from csdesk.screens.errors import describe_error
+
+            self.notify(t("wo.change_failed", error=describe_error(exc)), severity="error", markup=False)
+            return
+        if change.kind == CREATE_KIND:
+            self.notify(t("wo.refused.create_discarded"), markup=False)
+            self.dismiss(None)
+            return
+        self.notify(t("wo.refused.discarded"), markup=False)
+        self.load_conflicts()
 
     @work(group="wod-conflict", exclusive=True)
     async def action_reapply(self) -> None:
@@ -853,7 +982,8 @@ class WorkOrderDetailScreen(Screen[None]):
         """Palette entries: the actions allowed now."""
         for action, binding_id in (("move", "wod.move"), ("comment", "wod.comment"), ("take", "wod.take"),
                                    ("assign", "wod.assign"), ("extend", "wod.extend"), ("edit", "wod.edit"),
-                                   ("reapply", "wod.reapply"), ("keep_theirs", "wod.keep_theirs")):
+                                   ("reapply", "wod.reapply"), ("keep_theirs", "wod.keep_theirs"),
+                                   ("discard", "wod.discard")):
             if self.check_action(action, ()):
                 yield SystemCommand(t(f"key.{binding_id}"), t("cmd.wo_key", key=key_hint(self, binding_id)),
                                     getattr(self, f"action_{action}"))
@@ -866,8 +996,10 @@ def number_of(order: WorkOrder) -> str:
     return number_label(order)
 
 
-def detail_screen_for(item: WorkOrder | Callback) -> Screen[None]:
-    """The read-only detail screen of a work order or a callback (the to-dos)."""
+def detail_screen_for(item: WorkOrder | Callback, service: WorkOrderService | None = None) -> Screen[None]:
+    """The detail screen of a work order or a callback (the to-dos): a work
+    order acts with ``service`` (the agent's), reads only without it; a
+    callback always reads only."""
     if isinstance(item, WorkOrder):
-        return WorkOrderDetailScreen(item)
+        return WorkOrderDetailScreen(item, service=service)
     return CallbackDetailScreen(item)

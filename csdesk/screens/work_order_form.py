@@ -33,6 +33,7 @@ from csdesk.domain import work_orders as wo
 from csdesk.domain.text import clean_text
 from csdesk.i18n import current_language, t
 from csdesk.themes import status_style
+from csdesk.screens.action_dialog import FIELD_BACKGROUND, FOCUSED_FIELD_BACKGROUND
 from csdesk.screens.work_order_detail import TIME_FORMAT, local_time
 from csdesk.widgets.bindings import translate_bindings
 from csdesk.widgets.capped_text_area import CappedTextArea
@@ -99,26 +100,44 @@ class WorkOrderFormScreen(Screen["WorkOrderDoc | None"]):
     """The form (see the module docstring). ``order``: edit it (else create);
     ``prefill``: starting fields (e.g. from a live contact); ``draft_key``:
     where the draft is kept (one per form: ``new``, ``edit-<id>``, a
-    contact's id). Dismisses with the queued order, or None."""
+    contact's id); ``replaces``: the outbox key of a create the backend
+    refused, which this (corrected) one is sent in place of, with the same
+    ``client_ref`` (from ``prefill``). Dismisses with the queued order, or None."""
 
     CSS_PATH = "work_order_form.tcss"
+    #: The one-line fields (compact: no border) show as fields, the focused one
+    #: apart, as in the action dialogs (:data:`FIELD_BACKGROUND`): an empty
+    #: compact Input had no box, and at 256 colours the focused one looked like
+    #: the rest. Backgrounds only, so every row keeps its one line at 80×24.
+    #: (Screen ``CSS`` wins over ``CSS_PATH``: the same selectors there lose.)
+    CSS = f"""
+    WorkOrderFormScreen .row Input,
+    WorkOrderFormScreen .row Select > SelectCurrent {{ {FIELD_BACKGROUND} }}
+    WorkOrderFormScreen .row Input:focus,
+    WorkOrderFormScreen .row Select:focus-within > SelectCurrent {{ {FOCUSED_FIELD_BACKGROUND} }}
+    """
     BINDINGS = [
         Binding("ctrl+r", "save", "wo_form.save", id="wo_form.save"),
         Binding("escape", "close", "wo_form.close", id="wo_form.close"),
     ]
 
     def __init__(self, service: WorkOrderService, *, order: WorkOrderDoc | None = None,
-                 prefill: dict[str, Any] | None = None, draft_key: str | None = None) -> None:
+                 prefill: dict[str, Any] | None = None, draft_key: str | None = None,
+                 replaces: str | None = None) -> None:
         super().__init__()
         translate_bindings(self)
         self.service = service
         self.order = order
+        self.replaces = replaces
         self.prefill = dict(prefill or {})
         self.draft_key = draft_key or (f"edit-{order.id}" if order else "new")
         self._draft_timer: Timer | None = None
         self._loading = True
-        #: Something was typed or chosen since the form opened.
-        self._touched = False
+        #: The fields as the form opened (after its draft), and whether a draft was restored.
+        self._opened_with: dict[str, str] | None = None
+        self._had_draft = False
+        #: A draft was written since the form opened.
+        self._saved_draft = False
         #: field id → problem text of the last check.
         self.problems: dict[str, str] = {}
 
@@ -262,9 +281,19 @@ class WorkOrderFormScreen(Screen["WorkOrderDoc | None"]):
         self._show_complaint_fields()
         self.query_one("#type", SafeSelect).disabled = self.order is not None  # an order keeps its type
         self._loading = False
+        self._opened_with = self.fields()
+        self._had_draft = bool(draft)
         if draft:
             self._status(t("wo_form.draft_restored"), "info")
         self.query_one("#title", Input).focus()
+
+    @classmethod
+    def prefill_from_order(cls, order: WorkOrderDoc) -> dict[str, Any]:
+        """The form's fields for a new order made again from ``order`` (a local
+        order the backend refused): what the form shows, plus the fields it
+        carries unseen (contact, channel, tags, ``client_ref``)."""
+        return {**cls._from_order(order), "contact_id": order.contact_id, "channel": order.channel,
+                "tags": list(order.tags), "client_ref": order.client_ref}
 
     @staticmethod
     def _from_order(order: WorkOrderDoc) -> dict[str, Any]:
@@ -289,7 +318,6 @@ class WorkOrderFormScreen(Screen["WorkOrderDoc | None"]):
     def _changed(self, event: Any) -> None:
         if self._loading or not self.is_attached:
             return
-        self._touched = True
         if isinstance(event, Select.Changed) and event.select.id == "type":
             self._fill_choices()
             self._show_complaint_fields()
@@ -297,12 +325,26 @@ class WorkOrderFormScreen(Screen["WorkOrderDoc | None"]):
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(DRAFT_DELAY, self._write_draft)
 
+    @property
+    def _touched(self) -> bool:
+        """The fields differ from how the form opened (or it opened on a draft)."""
+        return self._had_draft or (self._opened_with is not None and self.fields() != self._opened_with)
+
     def _write_draft(self) -> None:
         """Write the draft now, in an app worker (it finishes even if the form closes).
         A timer firing after the form closed writes nothing (its fields are gone)."""
         self._draft_timer = None
         if not self.is_attached:
             return
+        if not self._touched:
+            # Only choice fields settling as the form opened (their Changed messages
+            # come after loading), or typing undone: nothing of the agent's to keep.
+            if self._saved_draft:
+                self._saved_draft = False
+                self.app.run_worker(self.service.drop_draft(self.draft_key), group="wo-form-draft",
+                                    exit_on_error=False)
+            return
+        self._saved_draft = True
         draft = {**self.fields(), "_version": self.order.version if self.order else 0}
         self.app.run_worker(self.service.save_draft(self.draft_key, draft), group="wo-form-draft",
                             exit_on_error=False)
@@ -365,7 +407,7 @@ class WorkOrderFormScreen(Screen["WorkOrderDoc | None"]):
                 "told_at": times.get("told_at") or now,
             }
         if self.order is None:
-            for ident in ("contact_id", "channel"):
+            for ident in ("contact_id", "channel", "tags", "client_ref"):
                 if self.prefill.get(ident):
                     body[ident] = self.prefill[ident]
         return body, problems
@@ -400,7 +442,7 @@ class WorkOrderFormScreen(Screen["WorkOrderDoc | None"]):
 
         try:
             if self.order is None:
-                order = await self.service.create(WorkOrderCreate.model_validate(body))
+                order = await self.service.create(WorkOrderCreate.model_validate(body), replaces=self.replaces)
             else:
                 changed = {k: v for k, v in body.items()
                            if k in ("title", "category", "description", "priority", "grade", "scheduled_at",

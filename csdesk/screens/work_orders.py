@@ -142,11 +142,16 @@ def title_width(total: int) -> int:
     return max(MIN_TITLE, total - sum(width + 1 for _, width in COLUMNS))
 
 
-def order_row(app: Any, order: WorkOrderDoc, clock: sla.SlaClock | None, total: int) -> Text:
-    """One row of the list, ``total`` cells wide at most (plain text, styled by parts)."""
+def order_row(app: Any, order: WorkOrderDoc, clock: sla.SlaClock | None, total: int, *,
+              refused: bool = False) -> Text:
+    """One row of the list, ``total`` cells wide at most (plain text, styled by
+    parts); ``refused``: a new order the backend refused (said where the number goes)."""
     row = Text(no_wrap=True, overflow="ellipsis")
     widths = dict(COLUMNS)
-    row.append(fit(number_label(order), widths["number"]) + " ", style="bold" if order.number else "italic dim")
+    if refused:
+        row.append(fit(t("wo.refused_short"), widths["number"]) + " ", style=status_style(app, "error"))
+    else:
+        row.append(fit(number_label(order), widths["number"]) + " ", style="bold" if order.number else "italic dim")
     row.append(fit(t(f"wo.type_short.{order.type}"), widths["type"]) + " ")
     level = level_label(order)
     urgent = order.priority == "P1" or order.grade == "major"
@@ -257,6 +262,20 @@ class WorkOrdersScreen(Screen[None]):
         if self._ready:
             self._render_list()
 
+    def work_orders_outbox_changed(self) -> None:
+        """The outbox changed (a new order sent, refused or discarded): read and list again."""
+        if self._ready:
+            self._reread()
+
+    @work(group="wo-reread", exclusive=True)
+    async def _reread(self) -> None:
+        try:
+            await self.service.reload()
+        except Exception:
+            _log.debug("work orders not read again", exc_info=True)
+            return
+        self._render_list()
+
     # -- loading ----------------------------------------------------------------------------
 
     @work(group="wo-load", exclusive=True)
@@ -317,7 +336,8 @@ class WorkOrdersScreen(Screen[None]):
                 clock: sla.SlaClock | None = row_clock(order, calendar, now)
             except ValueError:
                 clock = None
-            options.append(Option(order_row(self.app, order, clock, total), id=order.id))
+            refused = not order.number and order.client_ref in self.service.refused_refs
+            options.append(Option(order_row(self.app, order, clock, total, refused=refused), id=order.id))
         option_list.set_options(options)
         ids = [order.id for order in self.shown]
         if ids:

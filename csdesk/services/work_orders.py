@@ -124,6 +124,35 @@ class Conflict:
     fields: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class QueuedChange:
+    """A change of an order still in the outbox: its ``item_key``, ``kind``
+    (:data:`WORK_ORDER_KINDS`), JSON ``body``, ``state`` (``pending``: waiting
+    to be sent; ``failed``: refused by the backend), the refusal's text
+    ``error`` (``"<status> <detail>"``, None while pending) and when it was
+    made (``made_at``, aware UTC)."""
+
+    item_key: str
+    kind: str
+    body: dict[str, Any]
+    state: str
+    error: str | None
+    made_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderChanges:
+    """What the outbox holds for one order (:meth:`WorkOrderService.changes_of`):
+    the ``order`` as stored now, its version ``conflicts``, the changes
+    ``waiting`` to be sent and those ``refused`` for another reason, each in
+    the order they were made."""
+
+    order: ws.WorkOrderDoc
+    conflicts: tuple[Conflict, ...]
+    waiting: tuple[QueuedChange, ...]
+    refused: tuple[QueuedChange, ...]
+
+
 #: Parsing more documents than this at once pauses the garbage collector meanwhile.
 PAUSE_GC_ABOVE: Final = 200
 
@@ -157,7 +186,8 @@ class WorkOrderService:
     ``sync``: the session's :class:`~csdesk.services.sync.SyncService`;
     ``agent_id``/``team``: who is signed in; ``clock()``: epoch seconds.
     :attr:`orders` is the last snapshot read (:meth:`reload`): the synced
-    orders and the local ones not yet numbered (``number`` empty). Store
+    orders and the local ones not yet numbered (``number`` empty);
+    :attr:`refused_refs` the local ones the backend refused. Store
     errors (``StoreError`` after sign-out, ``OSError``) propagate.
     """
 
@@ -169,6 +199,8 @@ class WorkOrderService:
         self.clock = clock
         self.orders: list[ws.WorkOrderDoc] = []
         self.catalogue: ws.WorkOrderCatalogue | None = None
+        #: Local ids of the new orders the backend refused (their create is a failed outbox item).
+        self.refused_refs: frozenset[str] = frozenset()
         #: Stored order id → ((version, updated_at), parsed order or None if invalid).
         self._parsed: dict[str, tuple[Any, ws.WorkOrderDoc | None]] = {}
 
@@ -213,6 +245,9 @@ class WorkOrderService:
                 local.append(order)
         if gone:
             store.remove(LOCAL_ORDERS, gone)
+        self.refused_refs = frozenset(
+            str(item.body.get("client_ref")) for item in self.sync.outbox.items("failed")
+            if item.kind == CREATE_KIND and item.body.get("client_ref"))
         return synced + local
 
     async def reload(self) -> list[ws.WorkOrderDoc]:
@@ -283,16 +318,22 @@ class WorkOrderService:
             complaint=request.complaint, created_at=now, updated_at=now, version=1,
         )
 
-    async def create(self, request: ws.WorkOrderCreate) -> ws.WorkOrderDoc:
+    async def create(self, request: ws.WorkOrderCreate, *, replaces: str | None = None) -> ws.WorkOrderDoc:
         """Queue a new order (``POST /work-orders``) and show it at once without a
         number; its ``client_ref`` (set here when empty) finds it again when the
-        backend's copy arrives. Returns the local order."""
+        backend's copy arrives. Returns the local order.
+
+        ``replaces``: the outbox key of a create the backend refused (422), which
+        this corrected one takes the place of, in the same write (keep its
+        ``client_ref`` in ``request``: the refused one made no order)."""
         local_id = request.client_ref or new_local_id()
         request = request.model_copy(update={"client_ref": local_id})
         now = datetime.fromtimestamp(self.clock(), UTC)
         local = self._local_order(request, local_id, now)
 
         def apply() -> None:
+            if replaces is not None:
+                self.sync.outbox.mark_sent(replaces)
             self.sync.store.upsert(LOCAL_ORDERS, local_id, local.model_dump(mode="json"))
             self.sync.outbox.enqueue(CREATE_KIND, "POST", "/work-orders",
                                      request.model_dump(mode="json", exclude_none=True), now=self.clock())
@@ -304,15 +345,30 @@ class WorkOrderService:
     async def change(self, kind: str, order_id: str, body: dict[str, Any]) -> None:
         """Queue a change of kind ``kind`` (:data:`WORK_ORDER_KINDS` but create)
         for order ``order_id`` with JSON ``body`` (with its ``base_version``,
-        but for comments). Raises ``ValueError`` for a create, an unknown kind
+        but for comments: the stored order's version, moved past this desk's
+        own changes of the order still waiting in the outbox). Raises ``ValueError`` for a create, an unknown kind
         or an order not numbered yet (it must reach the backend first)."""
         if kind not in _PATHS:
             raise ValueError(f"not a change of an existing order: {kind!r}")
         if order_id.startswith("local-"):
             raise ValueError("this order has not reached the backend yet: change it once it has a number")
         method, path = _PATHS[kind]
-        await self.sync.enqueue(kind, method, path.format(id=order_id), body)
-        await self.reload()
+        stored = self.get(order_id)
+
+        def enqueue() -> None:
+            nonlocal body
+            if stored is not None and body.get("base_version") == stored.version:
+                # Made on top of this desk's own changes still waiting to be sent
+                # (a comment, then a move, offline): each one the backend accepts
+                # makes the next version, so this one is based on the version they
+                # will have made, not refused as stale because of them.
+                ahead = sum(1 for item in self.sync.outbox.items("pending")
+                            if item.kind in WORK_ORDER_KINDS and order_id_of(item) == order_id)
+                body = {**body, "base_version": stored.version + ahead}
+            self.sync.outbox.enqueue(kind, method, path.format(id=order_id), body, now=self.clock())
+
+        await self.sync.io(enqueue)
+        await self._queued()
 
     async def _queued(self) -> None:
         await self.reload()
@@ -342,19 +398,52 @@ class WorkOrderService:
         """Changes the backend refused as stale, each with the order as stored now."""
         items = await self.sync.io(self.sync.outbox.items, "failed")
         await self.reload()
-        found = []
+        return [c for item in items if (c := self._conflict(item)) is not None]
+
+    def _conflict(self, item: OutboxItem) -> Conflict | None:
+        """``item`` as a version conflict: a work-order change refused with a 409
+        whose ``base_version`` is no longer the stored order's (another change
+        came first). A 409 on the current version (an illegal status move) is
+        a plain refusal, not a conflict."""
+        order_id = order_id_of(item)
+        if (item.status != "failed" or item.kind not in WORK_ORDER_KINDS or order_id is None
+                or not (item.last_error or "").startswith("409")):
+            return None
+        theirs = self.get(order_id)
+        if theirs is None or item.body.get("base_version") in (None, theirs.version):
+            return None
+        ours = {k: v for k, v in item.body.items() if k != "base_version"}
+        current = theirs.model_dump(mode="json")
+        fields = tuple(k for k, v in ours.items() if current.get(k) != v)
+        return Conflict(item.key, item.kind, order_id, ours, theirs, fields)
+
+    async def changes_of(self, order: ws.WorkOrderDoc) -> OrderChanges:
+        """What the outbox holds for ``order`` (one read): its version conflicts,
+        the changes still waiting to be sent and those the backend refused for
+        another reason (a local order's refused create among them)."""
+        items = await self.sync.io(self.sync.outbox.items)
+        await self.reload()
+        fresh = self.get(order.id) or (self.get(order.client_ref) if order.client_ref else None) or order
+        conflicts: list[Conflict] = []
+        waiting: list[QueuedChange] = []
+        refused: list[QueuedChange] = []
         for item in items:
-            order_id = order_id_of(item)
-            if item.kind not in WORK_ORDER_KINDS or order_id is None or "409" not in (item.last_error or ""):
+            if item.kind not in WORK_ORDER_KINDS:
                 continue
-            theirs = self.get(order_id)
-            if theirs is None:
+            if item.kind == CREATE_KIND:
+                mine = bool(fresh.client_ref) and item.body.get("client_ref") == fresh.client_ref and not fresh.number
+            else:
+                mine = order_id_of(item) == fresh.id
+            if not mine:
                 continue
-            ours = {k: v for k, v in item.body.items() if k != "base_version"}
-            current = theirs.model_dump(mode="json")
-            fields = tuple(k for k, v in ours.items() if current.get(k) != v)
-            found.append(Conflict(item.key, item.kind, order_id, ours, theirs, fields))
-        return found
+            conflict = self._conflict(item)
+            if conflict is not None:
+                conflicts.append(conflict)
+                continue
+            change = QueuedChange(item.key, item.kind, dict(item.body), item.status, item.last_error,
+                                  datetime.fromtimestamp(item.created_at, UTC))
+            (refused if item.status == "failed" else waiting).append(change)
+        return OrderChanges(fresh, tuple(conflicts), tuple(waiting), tuple(refused))
 
     async def reapply(self, conflict: Conflict, ours: dict[str, Any] | None = None) -> None:
         """Send ``ours`` (default: the refused change as it was) again, based on the
@@ -370,7 +459,17 @@ class WorkOrderService:
         await self.sync.io(swap)
         await self._queued()
 
-    async def drop(self, conflict: Conflict) -> None:
-        """Keep theirs: the refused change leaves the outbox."""
-        await self.sync.io(self.sync.outbox.mark_sent, conflict.item_key)
+    async def drop(self, conflict: Conflict | QueuedChange) -> None:
+        """Keep theirs (a conflict) or discard a refused change: it leaves the
+        outbox. A refused create takes its local order with it."""
+
+        def discard() -> None:
+            self.sync.outbox.mark_sent(conflict.item_key)
+            if isinstance(conflict, QueuedChange) and conflict.kind == CREATE_KIND:
+                local_id = str(conflict.body.get("client_ref") or "")
+                if local_id:
+                    self.sync.store.remove(LOCAL_ORDERS, [local_id])
+
+        await self.sync.io(discard)
+        await self.reload()
         await self.sync.refresh_status()

@@ -150,3 +150,33 @@ async def test_an_edit_draft_older_than_the_order_is_dropped(backend, tmp_path: 
         assert form.query_one("#title", Input).value == "原标题"
         assert "draft was dropped" in str(form.query_one("#status", Static).render())
         assert await service.draft(f"edit-{order.id}") is None
+
+
+async def test_a_form_left_untouched_keeps_no_draft(backend, tmp_path: Path) -> None:
+    # QA: opening the form and leaving at once said "draft kept", and the next
+    # form said "Draft restored" (the choice fields' Changed messages arrive
+    # after loading and counted as typing).
+    app = make_app(backend.url, tmp_path / "data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in_to_desk(pilot, AGENT)
+        form = await open_form(app, pilot, prefill={"type": "callback"})
+        await pilot.pause(0.8)  # past the draft delay
+        assert not form._touched
+        notes_before = len(app._notifications)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is not form)
+        await pilot.pause(0.3)
+        texts = [n.message for n in list(app._notifications)[notes_before:]]
+        assert not any("draft" in text.lower() for text in texts), texts
+        assert await form.service.draft("new") is None
+
+        # Typed, then undone: the draft written meanwhile goes too.
+        form = await open_form(app, pilot)
+        form.query_one("#title", Input).value = "回访"
+        await wait_for(pilot, lambda: form._saved_draft, timeout=3)
+        await pilot.pause(0.3)
+        assert (await form.service.draft("new"))["title"] == "回访"
+        form.query_one("#title", Input).value = ""
+        await wait_for(pilot, lambda: not form._saved_draft, timeout=3)
+        await pilot.pause(0.3)
+        assert await form.service.draft("new") is None
