@@ -17,6 +17,18 @@ callbacks and unread mandatory items, each opening the right screen:
 
 Order: overdue first, then by due time (an announcement is due from its
 publication, so an unread mandatory one is overdue).
+
+A work order made on this desk and not yet numbered by the backend (a local
+order: empty ``number``) counts like the others; once the backend's order
+with its ``client_ref`` is among the documents, the local copy is left out.
+A document that does not parse, or whose time has no time zone, is skipped.
+
+Due callbacks on the desk (issue #6: "callback orders have a scheduled
+time; due callbacks show on the desk and in the to-dos"):
+:func:`due_callbacks` picks the agent's open callback orders and scheduled
+legacy callbacks due now or within :data:`DUE_CALLBACK_WINDOW`, soonest
+first; :class:`DueCallbackAlerts` says which of them just crossed their
+scheduled time, so the desk tells the agent once per order and time.
 """
 
 from __future__ import annotations
@@ -31,6 +43,9 @@ from pydantic import ValidationError
 from csdesk.domain.schemas import Announcement, Callback, is_unread
 from csdesk.domain.work_order_schemas import WorkOrderDoc as WorkOrder
 from csdesk.domain.work_orders import OPEN_STATUSES
+
+#: A callback counts as due on the desk from this long before its scheduled time (issue #6).
+DUE_CALLBACK_WINDOW: Final = timedelta(minutes=15)
 
 #: What a to-do points at (and so which screen opens it).
 TodoKind = Literal["announcement", "work_order", "callback"]
@@ -85,8 +100,23 @@ def _parse(model: type[Any], doc: object) -> Any:
         return None
     try:
         return model.model_validate(doc)
-    except ValidationError:
+    except (ValidationError, TypeError, ValueError):
         return None
+
+
+def _aware(moment: datetime | None) -> bool:
+    return moment is not None and moment.tzinfo is not None and moment.utcoffset() is not None
+
+
+def _work_orders(docs: Iterable[WorkOrder | Mapping[str, Any]]) -> list[WorkOrder]:
+    """The orders of ``docs`` that parse, without a local (unnumbered) copy
+    whose backend order (same ``client_ref``) is also there."""
+    orders = [order for order in (_parse(WorkOrder, doc) for doc in docs) if order is not None]
+    arrived = {order.client_ref for order in orders if order.number and order.client_ref}
+    return [
+        order for order in orders
+        if order.number or not ({order.id, order.client_ref} & arrived)
+    ]
 
 
 def todo_items(
@@ -101,8 +131,10 @@ def todo_items(
     """The to-dos of ``agent_id`` at ``now`` (aware) in local time zone ``tz``.
 
     ``work_orders`` and ``callbacks`` are ``schemas`` models or their wire
-    documents (the local copies from sync; a document that does not parse is
-    skipped, a row of another agent is ignored). ``announcements`` are the
+    documents (the local copies from sync, and the local orders not yet
+    numbered; a document that does not parse or has a time without a zone is
+    skipped, a row of another agent is ignored, a local order whose backend
+    order is among ``work_orders`` too is left out). ``announcements`` are the
     current ones with this agent's acknowledgements merged in (as
     ``DeskSession.announcements`` gives them: expired ones already left out).
     Returns :class:`TodoItem` s, overdue first, then by ``due``, then kind
@@ -111,12 +143,11 @@ def todo_items(
     """
     limit = end_of_today(now, tz)
     items: list[TodoItem] = []
-    for doc in work_orders:
-        order: WorkOrder | None = _parse(WorkOrder, doc)
-        if order is None or order.assignee_id != agent_id or order.status not in OPEN_WORK_ORDER_STATUSES:
+    for order in _work_orders(work_orders):
+        if order.assignee_id != agent_id or order.status not in OPEN_WORK_ORDER_STATUSES:
             continue
         due = order.scheduled_at if order.type == "callback" and order.scheduled_at else order.due_at
-        if due is None or due >= limit:
+        if due is None or not _aware(due) or due >= limit:
             continue
         items.append(
             TodoItem(
@@ -130,6 +161,7 @@ def todo_items(
             call is None
             or call.agent_id != agent_id
             or call.status != PENDING_CALLBACK_STATUS
+            or not _aware(call.scheduled_at)
             or call.scheduled_at >= limit
         ):
             continue
@@ -150,3 +182,146 @@ def todo_items(
             )
     items.sort(key=lambda item: (not item.overdue, item.due, _KIND_ORDER[item.kind], item.id))
     return items
+
+
+#: What a due callback is: a callback work order, or a legacy scheduled callback.
+DueKind = Literal["work_order", "callback"]
+
+
+@dataclass(frozen=True)
+class DueCallback:
+    """One callback due now or soon (:func:`due_callbacks`).
+
+    ``kind`` says what ``id`` is: a callback work order (``"work_order"``) or
+    a legacy callback (``"callback"``). ``number`` is the order's number,
+    ``""`` for a local order the backend has not numbered yet (``local``
+    true) and for a legacy callback. ``customer`` is the masked customer
+    reference (an order's ``customer_ref``; a legacy callback's masked name
+    and phone, space-separated), ``title`` the order's title (``""`` for a
+    legacy callback): untrusted text as stored, clean it before display.
+    ``scheduled_at`` is aware UTC; ``overdue`` means it is before ``now``.
+    ``key`` names the order across its numbering (its ``client_ref`` when it
+    has one, else its id), so a local order and the backend's copy of it are
+    one callback.
+    """
+
+    kind: DueKind
+    id: str
+    key: tuple[str, str]
+    number: str
+    customer: str
+    title: str
+    scheduled_at: datetime
+    overdue: bool
+    local: bool = False
+
+
+def due_callbacks(
+    agent_id: str,
+    *,
+    work_orders: Iterable[WorkOrder | Mapping[str, Any]],
+    callbacks: Iterable[Callback | Mapping[str, Any]],
+    now: datetime,
+    window: timedelta = DUE_CALLBACK_WINDOW,
+) -> list[DueCallback]:
+    """The callbacks of ``agent_id`` due at ``now`` (aware) or within ``window`` after it.
+
+    Rule (operating guide §1.2, issue #6): an order counts while it is a
+    ``callback`` order with a ``scheduled_at``, open (``new`` …
+    ``pending_*``) and assigned to ``agent_id``; a legacy callback while it is
+    ``scheduled`` and belongs to ``agent_id``; either when its scheduled time
+    is at or before ``now + window`` (the edge itself counts; earlier, missed
+    ones count too, marked ``overdue`` when strictly before ``now``).
+    ``work_orders`` and ``callbacks`` are models or their wire documents (the
+    synced orders and the local ones not yet numbered; a local order whose
+    backend order is there too is left out). A document that does not parse,
+    or whose scheduled time has no time zone, is skipped. Returns
+    :class:`DueCallback` s soonest first (then kind and id). Raises
+    ``ValueError`` for a naive ``now`` or a negative ``window``.
+    """
+    if not _aware(now):
+        raise ValueError("naive now: pass an aware datetime")
+    if window < timedelta(0):
+        raise ValueError("negative window")
+    limit = now + window
+    due: list[DueCallback] = []
+    for order in _work_orders(work_orders):
+        at = order.scheduled_at
+        if (
+            order.type != "callback"
+            or order.assignee_id != agent_id
+            or order.status not in OPEN_WORK_ORDER_STATUSES
+            or at is None
+            or not _aware(at)
+            or at > limit
+        ):
+            continue
+        due.append(
+            DueCallback(
+                kind="work_order", id=order.id, key=("work_order", order.client_ref or order.id),
+                number=order.number, customer=order.customer_ref, title=order.title,
+                scheduled_at=at.astimezone(UTC), overdue=at < now, local=not order.number,
+            )
+        )
+    for doc in callbacks:
+        call: Callback | None = _parse(Callback, doc)
+        if (
+            call is None
+            or call.agent_id != agent_id
+            or call.status != PENDING_CALLBACK_STATUS
+            or not _aware(call.scheduled_at)
+            or call.scheduled_at > limit
+        ):
+            continue
+        due.append(
+            DueCallback(
+                kind="callback", id=call.id, key=("callback", call.id), number="",
+                customer=" ".join(part for part in (call.customer_name, call.phone_masked) if part),
+                title="", scheduled_at=call.scheduled_at.astimezone(UTC), overdue=call.scheduled_at < now,
+            )
+        )
+    due.sort(key=lambda item: (item.scheduled_at, _KIND_ORDER[item.kind], item.id))
+    return due
+
+
+class DueCallbackAlerts:
+    """Which due callbacks to tell the agent about, once each (issue #6).
+
+    Feed :meth:`update` each fresh :func:`due_callbacks` list with the
+    ``now`` it was computed at. A callback is announced when its scheduled
+    time is crossed between two updates (after the previous update's ``now``,
+    at or before this one's), once per callback and scheduled time: the same
+    callback is announced again only after its scheduled time changed and the
+    new time is crossed. The first update only sets the starting point
+    (callbacks already due then were due before the desk was watching: the
+    list shows them, no announcement). No I/O, no clock of its own.
+    """
+
+    def __init__(self) -> None:
+        #: ``DueCallback.key`` → the scheduled time (aware UTC) already announced.
+        self.told: dict[tuple[str, str], datetime] = {}
+        #: ``now`` of the last update (None before the first).
+        self.last: datetime | None = None
+
+    def update(self, due: Iterable[DueCallback], now: datetime) -> list[DueCallback]:
+        """The callbacks of ``due`` to announce at ``now`` (aware), in ``due``'s order.
+
+        A ``now`` at or before the previous one (a clock set back) announces
+        nothing and keeps the previous starting point. Raises ``ValueError``
+        for a naive ``now``.
+        """
+        if not _aware(now):
+            raise ValueError("naive now: pass an aware datetime")
+        last = self.last
+        if last is not None and now <= last:
+            return []
+        self.last = now
+        if last is None:
+            return []
+        fresh = [
+            item for item in due
+            if last < item.scheduled_at <= now and self.told.get(item.key) != item.scheduled_at
+        ]
+        for item in fresh:
+            self.told[item.key] = item.scheduled_at
+        return fresh

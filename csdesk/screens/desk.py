@@ -5,11 +5,13 @@ state, handle, hold, ACW left, queue depth). F2 toggles Ready / Not Ready
 (Not Ready asks for a reason code); the change is made on the server.
 
 Between contacts: what the agent can do next, the count of to-dos (guide
-§1.2; ctrl+t opens them) and a log of what happened this session. An offer
-rings in a banner (bell / flash per the agent's settings, also through the
-lock screen): Enter accepts, ctrl+d declines with a reason. With a contact
-in hand the live panels replace the log (:class:`LiveContact`): transcript,
-composer with the greeting script, customer card, checklist; F5 verifies
+§1.2; ctrl+t opens them), the callbacks due now or within 15 minutes
+(issue #6; a toast when one reaches its time) and a log of what happened
+this session. An offer rings in a banner (bell / flash per the agent's
+settings, also through the lock screen): Enter accepts, ctrl+d declines
+with a reason. With a contact in hand the live panels replace the log
+(:class:`LiveContact`): transcript, composer with the greeting script,
+customer card, checklist; F5 verifies
 the customer, F7 runs a business operation, F9 ends the contact and wraps
 up; phone calls add hold, mute and transfer. The live-session logic lives
 in :mod:`csdesk.screens.desk_live` (a mixin of this screen).
@@ -17,9 +19,10 @@ in :mod:`csdesk.screens.desk_live` (a mixin of this screen).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
 
 from rich.text import Text
 from textual import work
@@ -30,6 +33,8 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from csdesk.domain.agent_state import AgentState, NotReadyReason
+from csdesk.domain.text import clean_text
+from csdesk.domain.todos import DUE_CALLBACK_WINDOW, DueCallback, DueCallbackAlerts
 from csdesk.i18n import t
 from csdesk.screens.desk_live import LIVE_BINDINGS, LiveDeskMixin
 from csdesk.screens.desk_knowledge import KNOWLEDGE_BINDINGS, KnowledgeDeskMixin
@@ -46,8 +51,45 @@ from csdesk.widgets.offer_banner import OfferBanner
 from csdesk.widgets.footer import Footer
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from csdesk.domain.schemas import AgentStateView, Announcement
     from csdesk.services.sync import SyncStatus
+
+#: Due callbacks listed in the state panel at 24 rows or fewer (the rest: "+N more").
+DUE_LINES_SMALL: Final = 2
+#: Most due callbacks listed on a taller terminal (one more per 2 rows above 24).
+DUE_LINES_MAX: Final = 5
+#: Characters of a customer reference / title shown on a due-callback line.
+DUE_CUSTOMER_CHARS: Final = 24
+DUE_TITLE_CHARS: Final = 20
+
+
+def due_lines_for(rows: int) -> int:
+    """How many due callbacks the state panel lists on a terminal ``rows`` high:
+    :data:`DUE_LINES_SMALL` up to 24 rows, one more per 2 rows above, at most
+    :data:`DUE_LINES_MAX`."""
+    return max(DUE_LINES_SMALL, min(DUE_LINES_MAX, DUE_LINES_SMALL + (rows - 24) // 2))
+
+
+def due_time(item: DueCallback) -> str:
+    """The callback's scheduled time as the agent's terminal shows it, ``HH:MM`` (local)."""
+    return item.scheduled_at.astimezone().strftime("%H:%M")
+
+
+def due_reference(item: DueCallback) -> str:
+    """The order number (cleaned), "not sent yet" for a local order without one,
+    "callback" for a legacy callback."""
+    if item.number:
+        return clean_text(item.number, keep_newlines=False, max_chars=DUE_CUSTOMER_CHARS)
+    return t("desk.due_not_sent") if item.kind == "work_order" else t("todos.kind.callback")
+
+
+def due_customer(item: DueCallback) -> str:
+    """The masked customer reference, else the order's title, cleaned to one short line."""
+    if item.customer.strip():
+        return clean_text(item.customer, keep_newlines=False, max_chars=DUE_CUSTOMER_CHARS).strip()
+    return clean_text(item.title, keep_newlines=False, max_chars=DUE_TITLE_CHARS).strip()
 
 
 class DeskScreen(LiveDeskMixin, KnowledgeDeskMixin, PhraseDeskMixin, WorkOrderDeskMixin, Screen[None]):
@@ -105,6 +147,15 @@ class DeskScreen(LiveDeskMixin, KnowledgeDeskMixin, PhraseDeskMixin, WorkOrderDe
         self._busy = False
         #: To-dos counted from the local store (None until the first count).
         self._todo_count: int | None = None
+        #: Callbacks due now or soon at the last count, soonest first (issue #6).
+        self.due_callbacks: list[DueCallback] = []
+        #: Which due callbacks were already announced (a toast once each).
+        self._due_alerts = DueCallbackAlerts()
+        #: A recount at the next due callback's time (so its toast is on time).
+        self._due_timer: Timer | None = None
+        #: Now (aware) for the to-do counts; None: the server's clock
+        #: (``services.todos.session_now``). Tests set a clock here.
+        self.todo_clock: Callable[[], datetime] | None = None
         self.init_live()
         self.init_knowledge()
         self.init_phrases()
@@ -200,9 +251,37 @@ class DeskScreen(LiveDeskMixin, KnowledgeDeskMixin, PhraseDeskMixin, WorkOrderDe
                 panel.append("\n" + line, style=status_style(self.app, "warn"))
             else:
                 panel.append("\n" + t("desk.todos_none", key=key), style="dim")
+            self._show_due(panel)
         if not self._bar.online:
             panel.append("\n" + t("desk.offline_hint"), style=status_style(self.app, "error"))
         self.query_one("#state-panel", Static).update(panel)
+
+    def _show_due(self, panel: Text) -> None:
+        """Append the due callbacks to ``panel``: a heading, the soonest few
+        (time, overdue mark, number, masked customer; plain text) and "+N more"."""
+        due = self.due_callbacks
+        if not due:
+            return
+        minutes = int(DUE_CALLBACK_WINDOW.total_seconds() // 60)
+        panel.append("\n" + t("desk.due_heading", count=len(due), minutes=minutes), style="bold")
+        shown = due_lines_for(self.app.size.height)
+        for item in due[:shown]:
+            panel.append("\n  ")
+            panel.append(due_time(item) + " ", style=status_style(self.app, "error") if item.overdue else "bold")
+            if item.overdue:
+                panel.append(t("desk.due_overdue") + " ", style=status_style(self.app, "error"))
+            panel.append(due_reference(item), style="dim" if not item.number else "")
+            customer = due_customer(item)
+            if customer:
+                panel.append("  " + customer)
+        if len(due) > shown:
+            panel.append("\n  " + t("desk.due_more", count=len(due) - shown, key=key_hint(self, "desk.todos")),
+                         style="dim")
+
+    def on_resize(self) -> None:
+        """A taller or shorter terminal lists more or fewer due callbacks."""
+        if self.due_callbacks and self._composed():
+            self._show()
 
     # -- to-dos (operating guide §1.2) --------------------------------------
 
@@ -214,21 +293,50 @@ class DeskScreen(LiveDeskMixin, KnowledgeDeskMixin, PhraseDeskMixin, WorkOrderDe
 
     @work(exclusive=True, group="todo-count")
     async def recount_todos(self) -> None:
-        """Count the to-dos from the local store (in a thread) and show the count."""
-        from csdesk.services.todos import load_todos
+        """Count the to-dos and pick the due callbacks from one read of the local
+        store (in a thread), show them, and announce the callbacks whose time
+        came since the last count (a toast, once per order and time)."""
+        from csdesk.services.todos import load_desk_todos
 
         app: Any = self.app
         session = app.session
         if session is None or session.sync is None or session.store is None:
             return
         try:
-            count = len(await load_todos(session))
+            todos = await load_desk_todos(session, now=self.todo_clock() if self.todo_clock else None)
         except Exception:
             return  # the store closed (signing out): nothing to count
+        count = len(todos.items)
         app.todo_count = count
-        if count != self._todo_count:
+        for item in self._due_alerts.update(todos.due, todos.now):
+            self._announce_due(item)
+        self._time_next_due(todos.due, todos.now)
+        if count != self._todo_count or todos.due != self.due_callbacks:
             self._todo_count = count
-            self._show()
+            self.due_callbacks = todos.due
+            if self._composed():
+                self._show()
+
+    def _announce_due(self, item: DueCallback) -> None:
+        """Tell the agent ``item`` has reached its time: a toast (plain text) and a log line."""
+        message = t("desk.due_notice", ref=due_reference(item), time=due_time(item),
+                    customer=due_customer(item)).strip()
+        self.notify(message, title=t("desk.due_notice_title"), severity="warning", markup=False)
+        if self._composed():
+            self.query_one(ActivityLog).add(message, style=status_style(self.app, "warn"))
+
+    def _time_next_due(self, due: list[DueCallback], now: datetime) -> None:
+        """Count again just after the next not-yet-due callback's time (when it
+        comes before the regular recount), so it is announced on time."""
+        if self._due_timer is not None:
+            self._due_timer.stop()
+            self._due_timer = None
+        upcoming = [item.scheduled_at for item in due if item.scheduled_at > now]
+        if not upcoming:
+            return
+        delay = (min(upcoming) - now).total_seconds() + 1.0
+        if delay < self.TODO_RECOUNT_SECONDS:
+            self._due_timer = self.set_timer(delay, self.recount_todos, name="due-callback")
 
     def on_desk_screen_collection_changed(self, message: CollectionChanged) -> None:
         from csdesk.services.records import RECORDS

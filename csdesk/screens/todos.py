@@ -2,10 +2,12 @@
 
 After the sign-in announcements and release notes, the desk shows this list
 when it is not empty: open work orders due today (overdue ones too),
-scheduled callbacks and unread mandatory announcements, overdue first (rule:
+scheduled callbacks (callback orders at their scheduled time, issue #6) and
+unread mandatory announcements, overdue first (rule:
 :mod:`csdesk.domain.todos`). Enter opens the highlighted item in its own
-screen (an announcement in the announcements screen, a work order or callback
-in its read-only detail); Esc goes back to the desk. The list is read again
+screen: an announcement in the announcements screen, a work order in its
+detail acting with the agent's work-order service (as from F4), a legacy
+callback in its read-only detail; Esc goes back to the desk. The list is read again
 whenever the screen comes back to the top and whenever sync changes a
 collection it is made of.
 """
@@ -56,13 +58,16 @@ def kind_label(item: TodoItem) -> str:
 
 
 def todo_label(item: TodoItem) -> Text:
-    """One row: overdue mark, local due time, kind, reference and title (plain text)."""
+    """One row: overdue mark, local due time, kind, reference ("not sent yet"
+    for a work order made here and not numbered) and title (plain text)."""
     label = Text(no_wrap=True, overflow="ellipsis")
     label.append("! " if item.overdue else "  ", style="bold red")
     label.append(item.due.astimezone().strftime("%m-%d %H:%M "), style="bold red" if item.overdue else "dim")
     label.append(kind_label(item) + " ", style="bold")
     if item.ref:
         label.append(clean_text(item.ref, keep_newlines=False, max_chars=24) + " ", style="cyan")
+    elif item.kind == "work_order":
+        label.append(t("todos.not_sent") + " ", style="dim")
     label.append(clean_text(item.title, keep_newlines=False, max_chars=120))
     return label
 
@@ -226,7 +231,8 @@ class TodosScreen(Screen[None]):
             self.notify(t("todos.gone"), severity="warning", markup=False)
             self.reload()
             return
-        await app.push_screen(detail_screen_for(item))
+        # A work order opened from here acts as from F4 (the agent's service).
+        await app.push_screen(detail_screen_for(item, getattr(session, "work_orders", None)))
 
     async def _open_announcement(self, session: Any, item_id: str) -> None:
         from csdesk.screens.announcements import AnnouncementsScreen

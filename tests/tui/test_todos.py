@@ -87,14 +87,16 @@ async def test_todos_pop_up_after_sign_in_and_open_their_screens(backend, tmp_pa
         assert "To-dos (2)" in screen_text(app)
         assert "1 overdue" in screen_text(app)
 
-        # Enter opens the work order's read-only detail; Esc comes back.
+        # Enter opens the work order's detail acting with the agent's service
+        # (as from F4: take, move, edit …, not read-only); Esc comes back.
         screen.query_one(OptionList).highlighted = 0
         await pilot.press("enter")
         await wait_for(pilot, lambda: name(app) == "WorkOrderDetailScreen")
+        assert app.screen.service is app.session.work_orders is not None
         detail = screen_text(app)
-        for expected in (order.number, "补寄信用卡账单", "Follow-up", "New", "overdue", "Read-only"):
+        for expected in (order.number, "补寄信用卡账单", "Follow-up", "New", "overdue", "e edit"):
             assert expected in detail, expected
-        assert "\x1b" not in detail
+        assert "Read-only" not in detail and "\x1b" not in detail
         await pilot.press("escape")
         await wait_for(pilot, lambda: name(app) == "TodosScreen")
 
