@@ -306,8 +306,10 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def service_on(store: LocalStore, catalogue: ws.WorkOrderCatalogue) -> WorkOrderService:
-    """A ``WorkOrderService`` over ``store`` (its ``_read`` needs only ``sync.store``)."""
-    service = WorkOrderService(SimpleNamespace(store=store), VIEWER, TEAM)  # type: ignore[arg-type]
+    """A ``WorkOrderService`` over ``store`` (its ``_read`` needs ``sync.store`` and
+    ``sync.outbox``: it looks for refused new orders there)."""
+    service = WorkOrderService(SimpleNamespace(store=store, outbox=Outbox(store)),  # type: ignore[arg-type]
+                               VIEWER, TEAM)
     service.catalogue = catalogue
     return service
 
