@@ -140,8 +140,10 @@ def is_reopen(current: str, target: str) -> bool:
 @dataclass(frozen=True)
 class FieldProblem:
     """One field-level problem of a form: ``field`` (wire name), ``code``
-    (``required``, ``too-long``, ``unknown``, ``in-past``, ``not-allowed``)
-    and ``limit`` (the cap for ``too-long``, else 0)."""
+    (``required``, ``too-long``, ``unknown``, ``in-past``, ``in-future``,
+    ``before-receipt``, ``after-limit``, ``not-allowed``) and ``limit`` (the
+    cap in characters for ``too-long``, the time limit in days for
+    ``after-limit``, else 0)."""
 
     field: str
     code: str

@@ -34,6 +34,7 @@ MESSAGES: dict[str, str] = {
     "key.desk.toggle_ready_alt": "Ready/Not Ready",
     "key.desk.announcements": "Announcements",
     "key.confirm.yes": "Yes",
+    "key.confirm.escape": "Back (no)",
     "key.confirm.no": "No",
     "key.reason.cancel": "Cancel",
     "key.reason.pick1": "Break",

@@ -36,7 +36,7 @@ MESSAGES: dict[str, str] = {
     "wo_form.method.in_person": "In person",
     "wo_form.problem.required": "Required.",
     "wo_form.problem.unknown_agent": "No agent with this ID.",
-    "wo_form.problem.time": "Write a time like {example}, HH:MM today, or +2h / +1d.",
+    "wo_form.problem.time": "Write a time like {example}, HH:MM today, or +30m / +2h / +1d.",
     "wo_form.problem.in_past": "This time has passed.",
     "wo_form.problem.in_future": "This time has not come yet.",
     "wo_form.draft_stale": "The order changed since your draft: the draft was dropped, the form shows the order as it is.",
@@ -53,4 +53,11 @@ MESSAGES.update({
 MESSAGES.update({
     "key.confirm.left": "Button to the left",
     "key.confirm.right": "Button to the right",
+})
+MESSAGES.update({
+    "wo_form.problem.due_before_call": "The deadline comes before the callback time.",
+    "wo_form.problem.after_limit": "After the complaint's time limit ({days} days): at the latest {latest}.",
+    "wo_form.unchanged": "Nothing changed: nothing to save.",
+    "wo_form.not_queued": "Not queued: {error}. The form and its draft are kept.",
+    "wo_form.edit_locked": "Customer, queue, assignee and the excerpt are not edited here (a on the order assigns).",
 })

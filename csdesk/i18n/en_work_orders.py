@@ -260,4 +260,6 @@ MESSAGES: dict[str, str] = {
     "wo.history.change": "{field}: {old} → {new}",
     "wo.history.days": "{days} days",
     "wo.refused_short": "refused",
+    "wo.problem.after_limit": "Promised after the complaint's time limit ({days} days): at the latest {latest}.",
+    "wo.problem.feedback_before": "The feedback cannot come before the order was received ({at}).",
 }

@@ -32,6 +32,7 @@ MESSAGES: dict[str, str] = {
     "key.desk.toggle_ready_alt": "就绪/未就绪",
     "key.desk.announcements": "公告",
     "key.confirm.yes": "是",
+    "key.confirm.escape": "返回（否）",
     "key.confirm.no": "否",
     "key.reason.cancel": "取消",
     "key.reason.pick1": "小休",

@@ -36,7 +36,7 @@ MESSAGES: dict[str, str] = {
     "wo_form.method.in_person": "当面",
     "wo_form.problem.required": "必填。",
     "wo_form.problem.unknown_agent": "没有这个工号。",
-    "wo_form.problem.time": "请写成 {example}、当天 HH:MM，或 +2h / +1d。",
+    "wo_form.problem.time": "请写成 {example}、当天 HH:MM，或 +30m / +2h / +1d。",
     "wo_form.problem.in_past": "这个时间已经过去。",
     "wo_form.problem.in_future": "这个时间还没到。",
     "wo_form.draft_stale": "草稿之后工单已有变化：草稿已作废，表单显示工单的当前内容。",
@@ -53,4 +53,11 @@ MESSAGES.update({
 MESSAGES.update({
     "key.confirm.left": "左边的按钮",
     "key.confirm.right": "右边的按钮",
+})
+MESSAGES.update({
+    "wo_form.problem.due_before_call": "截止时间早于回电时间。",
+    "wo_form.problem.after_limit": "晚于投诉处理时限（{days} 天）：最晚 {latest}。",
+    "wo_form.unchanged": "没有修改，无需保存。",
+    "wo_form.not_queued": "未能排队提交：{error}。表单和草稿已保留。",
+    "wo_form.edit_locked": "客户、队列、处理人和会话摘录不在此修改（在工单上按 a 分派）。",
 })

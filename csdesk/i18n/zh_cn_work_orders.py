@@ -254,4 +254,6 @@ MESSAGES: dict[str, str] = {
     "wo.history.change": "{field}：{old} → {new}",
     "wo.history.days": "{days} 天",
     "wo.refused_short": "被拒",
+    "wo.problem.after_limit": "承诺时间晚于投诉处理时限（{days} 天）：最晚 {latest}。",
+    "wo.problem.feedback_before": "反馈时间不能早于工单受理时间（{at}）。",
 }

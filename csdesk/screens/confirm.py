@@ -51,9 +51,13 @@ class AnswerButton(Button):
             row[index].focus()
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(ModalScreen["bool | None"]):
     """Ask ``question``; Enter/y confirms, Esc/n cancels, Left / Right move
     between the Yes and No buttons.
+
+    ``escape_means_neither``: for a choice between two actions (reopen or
+    close anyway), Esc dismisses with None, doing neither; n still answers
+    False. Otherwise Esc answers False.
 
     ``question``, ``yes`` and ``no`` (button labels; default "Yes"/"No") are
     strings or functions returning them in the current language. ``default``
@@ -64,17 +68,19 @@ class ConfirmScreen(ModalScreen[bool]):
 
     CSS_PATH = "confirm.tcss"
     BINDINGS = [
-        Binding("escape,n", "answer(False)", "confirm.no", id="confirm.no"),
+        Binding("escape", "escape", "confirm.no", id="confirm.escape", show=False),
+        Binding("n", "answer(False)", "confirm.no", id="confirm.no"),
         Binding("y", "answer(True)", "confirm.yes", id="confirm.yes"),
     ]
 
     def __init__(
         self, question: str | Callable[[], str], *,
         yes: str | Callable[[], str] | None = None, no: str | Callable[[], str] | None = None,
-        default: bool = True,
+        default: bool = True, escape_means_neither: bool = False,
     ) -> None:
         super().__init__()
         self._default = default
+        self._escape_means_neither = escape_means_neither
         translate_bindings(self)
         self._question: LiveText = question
         self._yes: LiveText = yes or (lambda: t("confirm.yes"))
@@ -120,3 +126,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def action_answer(self, value: bool) -> None:
         """Dismiss with ``value``."""
         self.dismiss(value)
+
+    def action_escape(self) -> None:
+        """Esc: no (None, neither, with ``escape_means_neither``)."""
+        self.dismiss(None if self._escape_means_neither else False)

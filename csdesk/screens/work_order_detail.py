@@ -88,7 +88,7 @@ def local_time(value: datetime) -> str:
 
 def parse_local(text: str) -> datetime | None:
     """A time typed as the work-order form takes it (``YYYY-MM-DD HH:MM`` local,
-    ``HH:MM`` today, ``+2h`` / ``+1d``), aware; None if blank or malformed."""
+    ``HH:MM`` today, ``+30m`` / ``+2h`` / ``+1d``), aware; None if blank or malformed."""
     from csdesk.screens.work_order_form import parse_local_time
 
     try:
@@ -709,6 +709,8 @@ class WorkOrderDetailScreen(Screen[None]):
                     return t("wo.problem.time", example=local_time(datetime.now().astimezone()))
                 if at > datetime.now().astimezone() + timedelta(minutes=5):
                     return t("wo.problem.feedback_future")
+                if at < order.created_at - timedelta(minutes=1):  # typed to the minute
+                    return t("wo.problem.feedback_before", at=local_time(order.created_at))
             if "tries" in values:
                 if not values["tries"].strip().isdigit() or not 1 <= int(values["tries"]) <= 20:
                     return t("wo.problem.tries")
@@ -746,11 +748,12 @@ class WorkOrderDetailScreen(Screen[None]):
             def reopen(yes: bool | None) -> None:
                 if yes:
                     self._queue(MOVE_KIND, {**body, "to": "in_progress"}, t("wo.queued.reopen"))
-                else:
+                elif yes is False:
                     self._queue(MOVE_KIND, body, t("wo.queued.move", status=status_label(to)))
+                # None (Esc): neither; the order stays as it is.
 
             self.app.push_screen(ConfirmScreen(t("wo.unsatisfied_reopen"), yes=t("wo.reopen_yes"),
-                                               no=t("wo.reopen_no")), reopen)
+                                               no=t("wo.reopen_no"), escape_means_neither=True), reopen)
             return
         self._queue(MOVE_KIND, body, t("wo.queued.move", status=status_label(to)))
 
@@ -877,6 +880,10 @@ class WorkOrderDetailScreen(Screen[None]):
             promised = parse_local(values["promised_at"])
             if promised is not None and promised <= datetime.now().astimezone():
                 return t("wo.problem.promised_past")
+            total = int(values["total_days"])
+            limit = sla.complaint_deadline(order.created_at, total - sla.COMPLAINT_DECISION_DAYS)
+            if promised is not None and promised > limit:
+                return t("wo.problem.after_limit", days=total, latest=local_time(limit))
             return None
 
         def answered(values: dict[str, str] | None) -> None:

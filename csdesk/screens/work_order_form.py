@@ -70,20 +70,30 @@ AREAS: dict[str, tuple[str, int]] = {
     "description": ("wo_form.description", wo.DESCRIPTION_MAX),
     "excerpt": ("wo_form.excerpt", wo.DESCRIPTION_MAX),
 }
+#: Fields an edit cannot change (``PATCH /work-orders/{id}`` has no such field).
+EDIT_LOCKED = ("type", "customer_ref", "queue", "assignee_id", "excerpt")
+#: Form fields → the edit body's key (complaint fields go as one record).
+EDIT_KEYS: dict[str, str] = {
+    "title": "title", "category": "category", "description": "description", "level": "level",
+    "scheduled_at": "scheduled_at", "due_at": "due_at",
+    **{ident: "complaint" for ident in ("reason", "demand", "contact_method", "contact_detail",
+                                        "promised_at", "told_via", "told_at")},
+}
 #: Fields shown only for a complaint.
 COMPLAINT_FIELDS = ("reason", "demand", "contact_method", "contact_detail", "promised_at", "told_via", "told_at")
 
 
 def parse_local_time(text: str, now: datetime) -> datetime | None:
-    """``YYYY-MM-DD HH:MM`` (or ``HH:MM`` today, or ``+Nh`` / ``+Nd`` from now)
-    in the terminal's time zone, as an aware UTC datetime; None for blank.
-    Raises ``ValueError`` for anything else."""
+    """``YYYY-MM-DD HH:MM`` (or ``HH:MM`` today, or ``+Nm`` / ``+Nh`` / ``+Nd``
+    from now) in the terminal's time zone, as an aware UTC datetime; None for
+    blank. Raises ``ValueError`` for anything else."""
     text = text.strip()
     if not text:
         return None
-    if text.startswith("+") and text[1:-1].isdigit() and text[-1] in "hd":
+    if text.startswith("+") and text[1:-1].isdigit() and text[-1] in "mhd":
         amount = int(text[1:-1])
-        return now + (timedelta(hours=amount) if text[-1] == "h" else timedelta(days=amount))
+        unit = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1)}[text[-1]]
+        return now + amount * unit
     local = now.astimezone()
     if len(text) <= 5 and ":" in text:
         hour, minute = (int(part) for part in text.split(":"))
@@ -138,6 +148,8 @@ class WorkOrderFormScreen(Screen["WorkOrderDoc | None"]):
         self._had_draft = False
         #: A draft was written since the form opened.
         self._saved_draft = False
+        #: The order is being queued: no draft is written any more.
+        self._saving = False
         #: field id → problem text of the last check.
         self.problems: dict[str, str] = {}
 
@@ -261,6 +273,7 @@ class WorkOrderFormScreen(Screen["WorkOrderDoc | None"]):
             self._fill_choices()
         start: dict[str, Any] = {"told_at": format_local_time(datetime.now(UTC))}
         if self.order is not None:
+            self._status(t("wo_form.edit_locked"), "info")  # a draft's message below replaces it
             start.update(self._from_order(self.order))
         start.update({k: v for k, v in self.prefill.items() if v is not None})
         draft = await self.service.draft(self.draft_key)
@@ -270,22 +283,41 @@ class WorkOrderFormScreen(Screen["WorkOrderDoc | None"]):
             await self.service.drop_draft(self.draft_key)
             self._status(t("wo_form.draft_stale"), "warn")
             draft = None
+        self._apply(start)
+        #: The fields as the order gives them (edit): what an edit is compared with.
+        self._order_fields = self.fields()
         if draft:
-            start.update(draft)
-        if "type" in start:
-            self._set("type", start["type"])
-            self._fill_choices()
-        for ident, value in start.items():
-            if ident in self.fields() and ident != "type":
-                self._set(ident, value)
+            self._apply(draft)
         self._show_complaint_fields()
-        self.query_one("#type", SafeSelect).disabled = self.order is not None  # an order keeps its type
+        if self.order is not None:
+            # An order keeps its type; customer, contact excerpt, queue and assignee
+            # are not edited here (queue and assignee: "a" on the order).
+            for ident in EDIT_LOCKED:
+                self.query_one(f"#{ident}").disabled = True
         self._loading = False
         self._opened_with = self.fields()
         self._had_draft = bool(draft)
         if draft:
             self._status(t("wo_form.draft_restored"), "info")
         self.query_one("#title", Input).focus()
+
+    def _apply(self, values: dict[str, Any]) -> None:
+        """Put ``values`` (field id → value) into the form, the type first (it sets the choices)."""
+        if "type" in values:
+            self._set("type", values["type"])
+            self._fill_choices()
+        names = self.fields()
+        for ident, value in values.items():
+            if ident in names and ident != "type":
+                self._set(ident, value)
+
+    def changed_fields(self) -> set[str]:
+        """The ids of the fields that differ from the order being edited (all of them for a new one)."""
+        now = self.fields()
+        base = getattr(self, "_order_fields", None)
+        if self.order is None or base is None:
+            return set(now)
+        return {ident for ident, value in now.items() if base.get(ident) != value}
 
     @classmethod
     def prefill_from_order(cls, order: WorkOrderDoc) -> dict[str, Any]:
@@ -301,7 +333,7 @@ class WorkOrderFormScreen(Screen["WorkOrderDoc | None"]):
             "type": order.type, "level": order.priority or order.grade, "title": order.title,
             "category": order.category, "customer_ref": order.customer_ref, "queue": order.queue,
             "assignee_id": order.assignee_id or "", "scheduled_at": format_local_time(order.scheduled_at),
-            "description": order.description, "excerpt": order.excerpt,
+            "due_at": format_local_time(order.due_at), "description": order.description, "excerpt": order.excerpt,
         }
         if order.complaint:
             c = order.complaint
@@ -335,6 +367,8 @@ class WorkOrderFormScreen(Screen["WorkOrderDoc | None"]):
         A timer firing after the form closed writes nothing (its fields are gone)."""
         self._draft_timer = None
         if not self.is_attached:
+            return
+        if self._saving:
             return
         if not self._touched:
             # Only choice fields settling as the form opened (their Changed messages
@@ -384,11 +418,27 @@ class WorkOrderFormScreen(Screen["WorkOrderDoc | None"]):
                 times[ident] = parse_local_time(values[ident], now)
             except ValueError:
                 problems[ident] = t("wo_form.problem.time", example=format_local_time(now))
+        changed = self.changed_fields()
         for ident in ("scheduled_at", "due_at", "promised_at"):
-            if times.get(ident) is not None and times[ident] <= now:
+            # An edit keeps a time it does not touch (an overdue order's deadline).
+            if ident in changed and times.get(ident) is not None and times[ident] <= now:
                 problems[ident] = t("wo_form.problem.in_past")
-        if times.get("told_at") is not None and times["told_at"] > now + timedelta(minutes=5):
+        if "told_at" in changed and times.get("told_at") is not None and times["told_at"] > now + timedelta(minutes=5):
             problems["told_at"] = t("wo_form.problem.in_future")  # the backend refuses it too
+        scheduled, due = times.get("scheduled_at"), times.get("due_at")
+        if (order_type == "callback" and scheduled is not None and due is not None and due < scheduled
+                and "due_at" not in problems):
+            problems["due_at"] = t("wo_form.problem.due_before_call")
+        promised = times.get("promised_at")
+        if order_type == "complaint" and promised is not None and "promised_at" not in problems:
+            from csdesk.domain import sla
+
+            received = self.order.created_at if self.order is not None else now
+            days = (self.order.complaint.total_days if self.order is not None and self.order.complaint
+                    else sla.COMPLAINT_DECISION_DAYS)
+            limit = sla.complaint_deadline(received, days - sla.COMPLAINT_DECISION_DAYS)
+            if promised > limit:
+                problems["promised_at"] = t("wo_form.problem.after_limit", days=days, latest=format_local_time(limit))
         if order_type == "callback":
             if times.get("scheduled_at") is None and "scheduled_at" not in problems:
                 problems["scheduled_at"] = t("wo_form.problem.required")
@@ -439,25 +489,37 @@ class WorkOrderFormScreen(Screen["WorkOrderDoc | None"]):
 
         from csdesk.domain.work_order_schemas import WorkOrderCreate
         from csdesk.domain.work_orders import EDIT_KIND
+        from csdesk.screens.errors import describe_error
 
+        # No draft is written from here on: the order is being queued (a draft
+        # timer firing meanwhile brought a saved order's draft back: QA).
+        self._saving = True
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
         try:
             if self.order is None:
                 order = await self.service.create(WorkOrderCreate.model_validate(body), replaces=self.replaces)
             else:
-                changed = {k: v for k, v in body.items()
-                           if k in ("title", "category", "description", "priority", "grade", "scheduled_at",
-                                    "due_at", "complaint") and v is not None}
-                await self.service.change(EDIT_KIND, self.order.id, {
-                    "base_version": self.order.version,
-                    **{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in changed.items()},
-                })
+                keys = {EDIT_KEYS[ident] for ident in self.changed_fields() if ident in EDIT_KEYS}
+                if "level" in keys:
+                    keys |= {"priority", "grade"}
+                edit = {k: v for k, v in body.items() if k in keys and v is not None}
+                if not edit:
+                    self._saving = False
+                    self._status(t("wo_form.unchanged"), "warn")
+                    return
+                await self.service.change(EDIT_KIND, self.order.id, {"base_version": self.order.version, **edit})
                 order = self.service.get(self.order.id) or self.order
         except (ValidationError, ValueError) as exc:
+            self._saving = False
             self._status(clean_text(str(exc), keep_newlines=False, max_chars=200), "error")
             return
+        except Exception as exc:  # the store failed: say so, keep the form and its draft
+            self._saving = False
+            self._status(t("wo_form.not_queued", error=describe_error(exc)), "error")
+            return
         await self.service.drop_draft(self.draft_key)
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
         self.notify(t("wo_form.queued"), markup=False)
         self.dismiss(order)
 

@@ -57,6 +57,9 @@ def _invalid(problems: list[wo.FieldProblem]) -> ProblemError:
         "in-past": "must be in the future",
         "not-allowed": "not allowed here",
         "invalid": "invalid",
+        "after-limit": "after the complaint's time limit ({limit} days from receipt)",
+        "in-future": "must not be in the future",
+        "before-receipt": "before the order was received",
     }
     errors = [
         {"field": f"body.{p.field}", "code": p.code, "message": words[p.code].format(limit=p.limit)}
@@ -355,9 +358,9 @@ def _complaint_problems(record: ws.ComplaintRecord | None, received_at: datetime
     if record.promised_at <= now:
         found.append(wo.FieldProblem(f"{prefix}.promised_at", "in-past"))
     elif record.promised_at > sla.complaint_deadline(received_at, total_days - sla.COMPLAINT_DECISION_DAYS):
-        found.append(wo.FieldProblem(f"{prefix}.promised_at", "not-allowed"))
+        found.append(wo.FieldProblem(f"{prefix}.promised_at", "after-limit", total_days))
     if record.told_at > now + timedelta(minutes=5):
-        found.append(wo.FieldProblem(f"{prefix}.told_at", "not-allowed"))
+        found.append(wo.FieldProblem(f"{prefix}.told_at", "in-future"))
     return found
 
 
@@ -592,7 +595,9 @@ def _closing_problems(row: WorkOrder, request: ws.WorkOrderMove, now: datetime) 
         if not feedback_at:
             found.append(wo.FieldProblem("closing.feedback_at", "required"))
         elif datetime.fromisoformat(str(feedback_at)) > now + timedelta(minutes=5):
-            found.append(wo.FieldProblem("closing.feedback_at", "not-allowed"))
+            found.append(wo.FieldProblem("closing.feedback_at", "in-future"))
+        elif datetime.fromisoformat(str(feedback_at)) < row.created_at - timedelta(minutes=1):  # typed to the minute
+            found.append(wo.FieldProblem("closing.feedback_at", "before-receipt"))
         satisfaction = merged.get("satisfaction")
         if not satisfaction:
             found.append(wo.FieldProblem("closing.satisfaction", "required"))
@@ -770,7 +775,7 @@ def extend_complaint(
     if request.promised_at <= now:
         problems.append(wo.FieldProblem("promised_at", "in-past"))
     elif request.promised_at > deadline:
-        problems.append(wo.FieldProblem("promised_at", "not-allowed"))
+        problems.append(wo.FieldProblem("promised_at", "after-limit", request.total_days))
     if problems:
         raise _invalid(problems)
     before = viewers(session, row)

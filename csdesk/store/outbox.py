@@ -35,6 +35,8 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
+from pydantic_core import to_jsonable_python
+
 if TYPE_CHECKING:
     from csdesk.store.local import LocalStore, StoreTable
 
@@ -214,8 +216,9 @@ class Outbox:
         """Queue a mutation; it is on disk before this returns.
 
         ``method`` is one of POST/PUT/PATCH/DELETE (any case), ``path`` starts
-        with ``/`` and is relative to ``/api/v1``, ``body`` is a JSON-able
-        dict, ``now`` is epoch seconds (``created_at``; due at once). Returns
+        with ``/`` and is relative to ``/api/v1``, ``body`` is a dict of JSON
+        values or of values pydantic turns into them (datetimes, at any depth,
+        become ISO 8601 text; models their JSON), ``now`` is epoch seconds (``created_at``; due at once). Returns
         the stored item with ``key`` (default a fresh UUID4; pass the key a
         live call already used, so the backend sees one logical action) and
         the next ``seq``.
@@ -231,6 +234,9 @@ class Outbox:
             raise ValueError(f"path must start with '/', got {path!r}")
         if not isinstance(body, dict):
             raise TypeError(f"body must be a dict, got {type(body).__name__}")
+        # As it goes on the wire: datetimes (at any depth) become ISO 8601 text,
+        # models their JSON. A complaint edit's nested times crashed the desk here.
+        body = to_jsonable_python(body)
         # Fail here, before touching the file, if the body cannot be stored.
         json.dumps(body, ensure_ascii=False, allow_nan=False)
 

@@ -116,7 +116,7 @@ def test_bad_input_gets_field_level_messages(api: httpx.Client, auth: dict[str, 
     late = complaint_body()
     late["complaint"]["promised_at"] = (datetime.now(UTC) + timedelta(days=16)).isoformat()
     assert {(e["field"], e["code"]) for e in post(api, auth, "", late).json()["errors"]} == {
-        ("body.complaint.promised_at", "not-allowed")}  # beyond the 15-day limit
+        ("body.complaint.promised_at", "after-limit")}  # beyond the 15-day limit
 
 
 # -- status flow --------------------------------------------------------------------------
@@ -263,7 +263,7 @@ def test_complaint_extension_rules(backend: BackgroundServer) -> None:
 
     assert refused(total=30) == {("body.complex_case", "not-complex")}
     assert refused(total=15, complex_case=True) == {("body.total_days", "not-longer")}
-    assert refused(total=30, complex_case=True, promised=31) == {("body.promised_at", "not-allowed")}
+    assert refused(total=30, complex_case=True, promised=31) == {("body.promised_at", "after-limit")}
     order = extend(30, complex_case=True)
     assert order.complaint.total_days == 30 and order.sla.resolution_s == 30 * 86400
     assert refused(total=45) == {("body.supervisor_id", "needs-supervisor")}
@@ -290,6 +290,12 @@ def test_a_complaint_cannot_close_without_feedback_and_satisfaction(api: httpx.C
     early = post(api, auth, f"/{order['id']}/status",
                  {"base_version": order["version"], "to": "closed", "closing": unreachable})
     assert {e["field"] for e in early.json()["errors"]} == {"body.closing.tries"}
+    # QA: feedback "given" in 2020, before the complaint was received, was taken.
+    before = post(api, auth, f"/{order['id']}/status", {"base_version": order["version"], "to": "closed",
+                                                        "closing": {**unreachable, "tries": 3,
+                                                                    "feedback_at": "2020-01-01T10:00:00+08:00"}})
+    assert {(e["field"], e["code"]) for e in before.json()["errors"]} == {("body.closing.feedback_at",
+                                                                          "before-receipt")}
     done = post(api, auth, f"/{order['id']}/status",
                 {"base_version": order["version"], "to": "closed", "closing": {**unreachable, "tries": 3}})
     assert done.status_code == 200 and done.json()["closing"]["satisfaction"] == "unreachable"

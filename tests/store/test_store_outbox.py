@@ -232,3 +232,15 @@ def test_outboxes_over_one_store_agree(store: LocalStore) -> None:
     assert b.get(item.key) == item
     b.mark_sent(item.key)
     assert a.items() == []
+
+
+def test_datetimes_at_any_depth_are_stored_as_iso_text(outbox: Outbox) -> None:
+    # QA: a complaint edit carried datetimes inside "complaint"; json.dumps
+    # raised TypeError and the desk exited.
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 12, 1, 6, 51, tzinfo=UTC)
+    item = outbox.enqueue("work_order.edit", "PATCH", "/work-orders/x",
+                          {"due_at": at, "complaint": {"promised_at": at, "told": [at]}}, now=T0)
+    assert item.body == {"due_at": "2026-12-01T06:51:00Z",
+                         "complaint": {"promised_at": "2026-12-01T06:51:00Z", "told": ["2026-12-01T06:51:00Z"]}}

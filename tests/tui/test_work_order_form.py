@@ -180,3 +180,46 @@ async def test_a_form_left_untouched_keeps_no_draft(backend, tmp_path: Path) -> 
         await wait_for(pilot, lambda: not form._saved_draft, timeout=3)
         await pilot.pause(0.3)
         assert await form.service.draft("new") is None
+
+
+async def test_editing_a_complaint_sends_only_what_changed(backend, tmp_path: Path) -> None:
+    # QA: saving an edit of a complaint crashed the desk (datetimes inside the
+    # complaint record were not JSON); customer, queue and assignee changes
+    # were dropped without a word; the due time was not shown.
+    from csdesk.domain.work_order_schemas import ComplaintRecord
+    from csdesk.server.models import WorkOrderEvent
+    from tests.server.work_order_helpers import new_order
+
+    ctx, now = backend.context, datetime.now(UTC)
+    record = ComplaintRecord(reason="多收年费", demand="退还", contact_method="phone",
+                             promised_at=now + timedelta(days=10), told_via="phone", told_at=now)
+    order = new_order(ctx, AGENT["employee_id"], type="complaint", priority=None, grade="general",
+                      complaint=record, title="年费投诉", assignee_id=AGENT["employee_id"])
+    app = make_app(backend.url, tmp_path / "data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in_to_desk(pilot, AGENT)
+        form = await open_form(app, pilot, order=order)
+        for ident in ("customer_ref", "queue", "assignee_id", "excerpt", "type"):
+            assert form.query_one(f"#{ident}").disabled, ident
+        assert form.query_one("#due_at", Input).value == format_local_time(order.due_at)
+        await pilot.press("ctrl+r")  # nothing changed
+        await pilot.pause()
+        assert app.screen is form and "Nothing changed" in str(form.query_one("#status", Static).render())
+        # A promise past the 15-day limit is refused here, saying the latest time.
+        form.query_one("#promised_at", Input).value = format_local_time(now + timedelta(days=20))
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert "at the latest" in problem(form, "promised_at")
+        promised = now + timedelta(days=12)
+        form.query_one("#promised_at", Input).value = format_local_time(promised)
+        form.query_one("#title", Input).value = "年费投诉（已核实）"
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: app.screen is not form)
+        session = app.get_session()
+        await wait_for(pilot, lambda: session.sync.outbox.items() == [], timeout=10)
+        with ctx.db.read() as db:
+            row = db.get(WorkOrder, order.id)
+            assert row.title == "年费投诉（已核实）" and row.assignee_id == AGENT["employee_id"]
+            assert row.complaint["promised_at"].startswith(format_local_time(promised)[:10])
+            edited = db.query(WorkOrderEvent).filter_by(work_order_id=order.id, kind="edited").one()
+            assert set(edited.changes) == {"title", "complaint"}

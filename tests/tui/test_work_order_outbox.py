@@ -170,17 +170,27 @@ async def test_an_unsatisfied_customer_reopens_the_complaint(backend, tmp_path: 
     order = move(ctx, ME, order, "resolved", closing=ClosingRecord(resolution="已退还年费"))
     app = make_app(backend.url, tmp_path / "data")
     async with app.run_test(size=(80, 24)) as pilot:
-        _screen, detail = await open_created(pilot, order.id)
-        await pilot.press("m")
-        await wait_for(pilot, lambda: name(app) == "ActionDialog")
-        dialog = app.screen
-        while dialog.query_one("#f-to").value != "closed":  # in progress (reopen), then closed
-            await pilot.press("right")
-        dialog.query_one("#f-satisfaction").index = [v for v, _ in dialog.query_one("#f-satisfaction").choices
-                                                     ].index("unsatisfied")
-        await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: name(app) == "ConfirmScreen")
-        assert "reopen" in screen_text(app).lower()
+        screen, detail = await open_created(pilot, order.id)
+
+        async def close_unsatisfied() -> None:
+            await pilot.press("m")
+            await wait_for(pilot, lambda: name(app) == "ActionDialog")
+            dialog = app.screen
+            while dialog.query_one("#f-to").value != "closed":  # in progress (reopen), then closed
+                await pilot.press("right")
+            choices = [v for v, _ in dialog.query_one("#f-satisfaction").choices]
+            dialog.query_one("#f-satisfaction").index = choices.index("unsatisfied")
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: name(app) == "ConfirmScreen")
+            assert "reopen" in screen_text(app).lower()
+
+        # QA: Esc here closed the complaint ("close anyway"); it does neither.
+        await close_unsatisfied()
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is detail)
+        await pilot.pause(0.3)
+        assert screen.service.sync.outbox.items() == [] and stored(ctx, order.id).status == "resolved"
+        await close_unsatisfied()
         await pilot.press("y")
         await wait_for(pilot, lambda: stored(ctx, order.id).status == "in_progress", timeout=10)
         await wait_for(pilot, lambda: detail.order.status == "in_progress", timeout=10)
