@@ -23,6 +23,7 @@ from csdesk.domain.work_orders import NOTE_MAX
 from csdesk.i18n import t
 from csdesk.themes import status_style
 from csdesk.widgets.bindings import key_hint, translate_bindings
+from csdesk.widgets.form_screen import FormInput
 
 #: The background of a one-line field (here and in the work-order form): a
 #: tint of the text colour, so an empty field still shows as a box in every
@@ -138,7 +139,7 @@ class ActionDialog(ModalScreen[dict[str, str] | None]):
                         if field.kind == "choice":
                             yield ChoiceField(field.choices, field.value, id=f"f-{field.name}")
                         else:
-                            yield Input(field.value, id=f"f-{field.name}", max_length=field.max_length)
+                            yield FormInput(field.value, id=f"f-{field.name}", max_length=field.max_length)
             yield Static("", id="dialog-error")
             yield Static(Text(t("wo_dialog.hint", submit=key_hint(self, "wo_dialog.submit"),
                                 cancel=key_hint(self, "wo_dialog.cancel")), style="dim"), id="dialog-hint")
@@ -189,6 +190,11 @@ class ActionDialog(ModalScreen[dict[str, str] | None]):
     def on_choice_field_changed(self, event: ChoiceField.Changed) -> None:
         event.stop()
         self._apply_shown()
+
+    def on_form_input_too_long(self, event: FormInput.TooLong) -> None:
+        """Typed or pasted past a field's cap: the rest was dropped; say so."""
+        event.stop()
+        self.query_one("#dialog-error", Static).update(Text(t("form.too_long"), style=status_style(self.app, "warn")))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -35,6 +35,7 @@ from csdesk.i18n import t
 from csdesk.themes import status_style
 from csdesk.widgets.bindings import key_hint, translate_bindings
 from csdesk.widgets.capped_text_area import CappedTextArea
+from csdesk.widgets.form_screen import FormInput
 from csdesk.widgets.footer import Footer
 from csdesk.widgets.placeholders import PlaceholderHighlight
 
@@ -119,12 +120,12 @@ class PhraseEditorScreen(Screen[None]):
         yield Static("", id="form-title")
         with Horizontal(id="row-code"):
             yield Label("", id="label-code", classes="label")
-            yield Input(id="code", max_length=ph.CODE_MAX, compact=True, select_on_focus=False)
+            yield FormInput(id="code", max_length=ph.CODE_MAX, compact=True, select_on_focus=False)
             yield Label("", id="label-category", classes="label")
-            yield Input(id="category", max_length=ph.CATEGORY_MAX, compact=True, select_on_focus=False)
+            yield FormInput(id="category", max_length=ph.CATEGORY_MAX, compact=True, select_on_focus=False)
         with Horizontal(id="row-title"):
             yield Label("", id="label-title", classes="label")
-            yield Input(id="title", max_length=ph.TITLE_MAX, compact=True, select_on_focus=False)
+            yield FormInput(id="title", max_length=ph.TITLE_MAX, compact=True, select_on_focus=False)
         yield Static("", id="body-help")
         yield PhraseBodyArea(id="body", soft_wrap=True, tab_behavior="focus", show_line_numbers=False)
         yield Static("", id="problems")
@@ -304,6 +305,11 @@ class PhraseEditorScreen(Screen[None]):
     def _body_cut(self, event: CappedTextArea.TooLong) -> None:
         event.stop()
         self.notify(t("phrase_editor.paste_cut", max=ph.BODY_MAX), severity="warning", markup=False)
+
+    @on(FormInput.TooLong)
+    def _field_cut(self, event: FormInput.TooLong) -> None:
+        event.stop()
+        self.notify(t("form.too_long"), severity="warning", markup=False)
 
     @on(Input.Submitted)
     def _next_field(self, event: Input.Submitted) -> None:

@@ -499,8 +499,10 @@ class WorkOrderDetailScreen(Screen[None]):
             elif entry.to_status:
                 text.append(f" {status_label(entry.to_status)}", style="bold")
             if entry.changes:
-                changed = "; ".join(self._history_change(str(name), pair) for name, pair in entry.changes.items())
-                text.append(" (" + plain(changed, 400, one_line=True) + ")", style="dim")
+                changed = "; ".join(self._history_change(str(name), pair) for name, pair in entry.changes.items()
+                                    if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and pair[0] == pair[1]))
+                if changed:  # a pair with the same value twice (nobody → nobody) says nothing
+                    text.append(" (" + plain(changed, 400, one_line=True) + ")", style="dim")
             if entry.comment.strip():
                 customer = entry.visibility == "customer"
                 mark = t("wo.visibility.customer") if customer else t("wo.visibility.internal")

@@ -37,6 +37,7 @@ from csdesk.screens.action_dialog import FIELD_BACKGROUND, FOCUSED_FIELD_BACKGRO
 from csdesk.screens.work_order_detail import TIME_FORMAT, local_time
 from csdesk.widgets.bindings import translate_bindings
 from csdesk.widgets.capped_text_area import CappedTextArea
+from csdesk.widgets.form_screen import FormInput
 from csdesk.widgets.footer import Footer
 from csdesk.widgets.select_options import SafeSelect, replace_options
 
@@ -173,7 +174,7 @@ class WorkOrderFormScreen(Screen["WorkOrderDoc | None"]):
                         yield CappedTextArea(id=ident, max_chars=AREAS[ident][1], soft_wrap=True,
                                              tab_behavior="focus", compact=True)
                     else:
-                        yield Input(id=ident, max_length=INPUTS[ident][1], compact=True, select_on_focus=False)
+                        yield FormInput(id=ident, max_length=INPUTS[ident][1], compact=True, select_on_focus=False)
                 yield Static("", classes="problem", id=f"problem-{ident}")
         yield Static("", id="status")
         yield Footer()
@@ -384,7 +385,8 @@ class WorkOrderFormScreen(Screen["WorkOrderDoc | None"]):
                             exit_on_error=False)
 
     @on(CappedTextArea.TooLong)
-    def _too_long(self, event: CappedTextArea.TooLong) -> None:
+    @on(FormInput.TooLong)
+    def _too_long(self, event: CappedTextArea.TooLong | FormInput.TooLong) -> None:
         event.stop()
         self._status(t("form.too_long"), "warn")
 

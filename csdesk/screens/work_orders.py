@@ -47,6 +47,7 @@ from csdesk.i18n import t
 from csdesk.themes import status_style
 from csdesk.widgets.bindings import key_hint, translate_bindings
 from csdesk.widgets.footer import Footer
+from csdesk.widgets.form_screen import FormInput
 
 if TYPE_CHECKING:
     from csdesk.domain.work_order_schemas import WorkOrderDoc
@@ -226,7 +227,7 @@ class WorkOrdersScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="wo-views")
         yield Static("", id="wo-filters")
-        yield Input(placeholder=t("wo.filter_placeholder"), id="wo-filter", max_length=64)
+        yield FormInput(placeholder=t("wo.filter_placeholder"), id="wo-filter", max_length=64)
         yield Static("", id="wo-header")
         yield OptionList(id="wo-list")
         yield Static("", id="wo-status")

@@ -223,3 +223,20 @@ async def test_editing_a_complaint_sends_only_what_changed(backend, tmp_path: Pa
             assert row.complaint["promised_at"].startswith(format_local_time(promised)[:10])
             edited = db.query(WorkOrderEvent).filter_by(work_order_id=order.id, kind="edited").one()
             assert set(edited.changes) == {"title", "complaint"}
+
+
+async def test_a_paste_past_a_fields_cap_is_cut_and_said(backend, tmp_path: Path) -> None:
+    # QA: a bracketed paste longer than Title's cap put nothing in, silently.
+    from textual import events
+
+    from csdesk.domain.work_orders import TITLE_MAX
+
+    app = make_app(backend.url, tmp_path / "data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in_to_desk(pilot, AGENT)
+        form = await open_form(app, pilot)
+        title = form.query_one("#title", Input)
+        title.focus()
+        title.post_message(events.Paste("账" * (TITLE_MAX + 100)))
+        await wait_for(pilot, lambda: len(title.value) == TITLE_MAX)
+        await wait_for(pilot, lambda: "Too long" in str(form.query_one("#status", Static).render()))

@@ -216,3 +216,21 @@ async def test_the_history_says_what_changed(backend, tmp_path: Path) -> None:
         text = screen_text(app)
         assert "Assignee:" in text and "→" in text
         assert "assignee_id" not in text
+
+
+async def test_a_comment_pasted_past_its_cap_is_cut_and_said(backend, tmp_path: Path) -> None:
+    from textual import events
+
+    from csdesk.domain.work_orders import COMMENT_MAX
+
+    order = new_order(backend.context, ME, assignee_id=ME, title="长评论")
+    app = make_app(backend.url, tmp_path / "data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_created(pilot, order.id)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: name(app) == "ActionDialog")
+        dialog = app.screen
+        text = dialog.query_one("#f-text", Input)
+        text.post_message(events.Paste("x" * (COMMENT_MAX + 1000)))
+        await wait_for(pilot, lambda: len(text.value) == COMMENT_MAX)
+        await wait_for(pilot, lambda: "Too long" in str(dialog.query_one("#dialog-error").render()))
