@@ -41,6 +41,8 @@ async def test_an_order_made_offline_gets_its_number_once_and_only_once(tmp_path
         local = await orders.create(WorkOrderCreate(type="technical_fault", title="手机银行登录闪退",
                                                     priority="P2", customer_ref="C-****-0042"))
         assert local.number == "" and local.id.startswith("local-") and local.queue == "it_support"
+        # QA: with no deadline it sorted after every other order until numbered.
+        assert local.due_at is not None and local.due_at > datetime.now(UTC)
         assert await session.sync.push_once() is False  # offline: kept
         assert [o.id for o in orders.view("created")] == [local.id]  # shown at once
         server = BackgroundServer(settings, port=port).start()

@@ -306,13 +306,21 @@ class WorkOrderService:
                 if rule_type in ("*", request.type) and rule_category in ("*", request.category):
                     queue = rule_queue
                     break
+        due_at = request.due_at
+        if due_at is None:
+            # The deadline the backend will set, so the order sorts among the others meanwhile.
+            try:
+                due_at = sla.clock(basis=policy.basis, calendar=self.calendar(), started_at=now,
+                                   target_seconds=resolution, now=now).due_at
+            except ValueError:
+                due_at = None
         return ws.WorkOrderDoc(
             id=local_id, number="", client_ref=local_id, type=request.type, title=request.title,
             description=request.description, category=request.category, tags=request.tags,
             customer_ref=request.customer_ref, contact_id=request.contact_id, channel=request.channel,
             excerpt=request.excerpt, priority=request.priority, grade=request.grade, status="new",
             queue=queue, assignee_id=request.assignee_id, created_by=self.agent_id,
-            scheduled_at=request.scheduled_at, due_at=request.due_at,
+            scheduled_at=request.scheduled_at, due_at=due_at,
             sla=ws.SlaFacts(basis=policy.basis, first_response_s=policy.first_response_seconds,
                             resolution_s=resolution, started_at=now),
             complaint=request.complaint, created_at=now, updated_at=now, version=1,
