@@ -262,4 +262,7 @@ MESSAGES: dict[str, str] = {
     "wo.refused_short": "refused",
     "wo.problem.after_limit": "Promised after the complaint's time limit ({days} days): at the latest {latest}.",
     "wo.problem.feedback_before": "The feedback cannot come before the order was received ({at}).",
+    "key.wod.record": "Session record",
+    "wo.record_key": "({key}: its session record and transcript)",
+    "wo.record_missing": "The session record of contact {contact} is not on this desk: only your own records sync here.",
 }

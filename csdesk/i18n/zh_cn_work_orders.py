@@ -256,4 +256,7 @@ MESSAGES: dict[str, str] = {
     "wo.refused_short": "被拒",
     "wo.problem.after_limit": "承诺时间晚于投诉处理时限（{days} 天）：最晚 {latest}。",
     "wo.problem.feedback_before": "反馈时间不能早于工单受理时间（{at}）。",
+    "key.wod.record": "会话记录",
+    "wo.record_key": "（{key}：查看会话记录和对话）",
+    "wo.record_missing": "本机没有会话 {contact} 的记录：这里只同步您本人的会话记录。",
 }

@@ -45,7 +45,9 @@ def record_label(record: SessionRecordDoc) -> Text:
 
 
 class RecordsScreen(Screen[None]):
-    """The list of session records above the highlighted one's detail and transcript."""
+    """The list of session records above the highlighted one's detail and
+    transcript; ``contact_id``: start on that contact's record (a work order's
+    linked contact)."""
 
     CSS_PATH = "records.tcss"
     BINDINGS = [
@@ -53,11 +55,13 @@ class RecordsScreen(Screen[None]):
         Binding("tab", "app.focus_next", "records.switch", id="records.switch", show=False),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, *, contact_id: str | None = None) -> None:
         super().__init__()
         translate_bindings(self)
         self.records: list[SessionRecordDoc] = []
         self._shown: str | None = None
+        #: Highlight the record of this contact when the list first shows (from a work order).
+        self._wanted_contact = contact_id
 
     def compose(self) -> ComposeResult:
         yield Static("", id="heading")
@@ -97,6 +101,9 @@ class RecordsScreen(Screen[None]):
         """Show ``records`` (newest first), keeping the highlighted one."""
         option_list = self.query_one(OptionList)
         current = self._shown
+        if self._wanted_contact is not None:
+            current = next((r.id for r in records if r.contact_id == self._wanted_contact), current)
+            self._wanted_contact = None
         self.records = list(records)
         option_list.set_options([Option(record_label(r), id=r.id) for r in self.records])
         ids = [r.id for r in self.records]

@@ -254,6 +254,7 @@ class WorkOrderDetailScreen(Screen[None]):
         Binding("r", "reapply", "wod.reapply", id="wod.reapply"),
         Binding("k", "keep_theirs", "wod.keep_theirs", id="wod.keep_theirs"),
         Binding("d", "discard", "wod.discard", id="wod.discard"),
+        Binding("o", "open_record", "wod.record", id="wod.record", show=False),
     ]
 
     def __init__(self, order: WorkOrder, *, service: WorkOrderService | None = None) -> None:
@@ -474,7 +475,10 @@ class WorkOrderDetailScreen(Screen[None]):
         order = self.order
         widget = self._part("wod-contact")
         widget.display = bool(order.contact_id or order.excerpt.strip())
-        rows: list[Field] = [(t("wo.contact_id"), plain(order.contact_id, 64, one_line=True) or "-", "")]
+        contact = plain(order.contact_id, 64, one_line=True) or "-"
+        if order.contact_id and self.service is not None:
+            contact += "  " + t("wo.record_key", key=key_hint(self, "wod.record"))
+        rows: list[Field] = [(t("wo.contact_id"), contact, "")]
         if order.channel:
             rows.append((t("wo.channel"), plain(order.channel, 16, one_line=True), ""))
         if order.excerpt.strip():
@@ -638,6 +642,8 @@ class WorkOrderDetailScreen(Screen[None]):
             return bool(self.conflicts)
         if action == "discard":
             return bool(self.refused)
+        if action == "open_record":
+            return bool(self.order.contact_id)
         return True
 
     def _me(self) -> str:
@@ -904,6 +910,27 @@ class WorkOrderDetailScreen(Screen[None]):
         self.app.push_screen(ActionDialog(t("wo.extend.heading", number=number_of(order)), fields, check=check),
                              answered)
 
+    @work(group="wod-record", exclusive=True)
+    async def action_open_record(self) -> None:
+        """o: the linked contact's session record and transcript (F8), when it is
+        on this desk (an agent's own records sync; another agent's contact is not)."""
+        from csdesk.screens.records import RecordsScreen
+        from csdesk.services.records import load_records
+
+        contact_id = self.order.contact_id
+        session: Any = getattr(self.app, "session", None)
+        if not contact_id or session is None or session.sync is None:
+            return
+        try:
+            records = await load_records(session)
+        except Exception:
+            records = []
+        if not any(record.contact_id == contact_id for record in records):
+            self.notify(t("wo.record_missing", contact=plain(contact_id, 64, one_line=True)),
+                        severity="warning", markup=False)
+            return
+        await self.app.push_screen(RecordsScreen(contact_id=contact_id))
+
     def _refused_create(self) -> QueuedChange | None:
         """The refused create of this (local) order, if the backend refused it."""
         return next((c for c in self.refused if c.kind == CREATE_KIND), None)
@@ -992,7 +1019,7 @@ class WorkOrderDetailScreen(Screen[None]):
         for action, binding_id in (("move", "wod.move"), ("comment", "wod.comment"), ("take", "wod.take"),
                                    ("assign", "wod.assign"), ("extend", "wod.extend"), ("edit", "wod.edit"),
                                    ("reapply", "wod.reapply"), ("keep_theirs", "wod.keep_theirs"),
-                                   ("discard", "wod.discard")):
+                                   ("discard", "wod.discard"), ("open_record", "wod.record")):
             if self.check_action(action, ()):
                 yield SystemCommand(t(f"key.{binding_id}"), t("cmd.wo_key", key=key_hint(self, binding_id)),
                                     getattr(self, f"action_{action}"))

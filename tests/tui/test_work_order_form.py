@@ -12,7 +12,7 @@ from csdesk.screens.work_order_form import WorkOrderFormScreen, format_local_tim
 from csdesk.server.models import WorkOrder
 from csdesk.server.seed import DEMO_AGENTS
 from csdesk.services.work_orders import WorkOrderService
-from tests.tui.helpers import make_app, sign_in_to_desk, wait_for
+from tests.tui.helpers import make_app, screen_text, sign_in_to_desk, wait_for
 
 AGENT = DEMO_AGENTS[0]
 
@@ -129,6 +129,19 @@ async def test_callback_needed_at_wrap_up_opens_a_prefilled_callback_order(backe
             assert (row.type, row.contact_id, row.queue) == ("callback", contact_id, "callbacks")
             assert row.assignee_id == AGENT["employee_id"]
             assert row.scheduled_at > datetime.now(UTC) + timedelta(hours=1)
+        # The order's detail opens the linked contact's session record (o).
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "WorkOrdersScreen")
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.ready and any(o.number for o in screen.shown), timeout=10)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "WorkOrderDetailScreen")
+        await wait_for(pilot, lambda: "session record" in screen_text(app))
+        await pilot.press("o")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "RecordsScreen")
+        records = app.screen
+        await wait_for(pilot, lambda: records._shown is not None)
+        assert next(r for r in records.records if r.id == records._shown).contact_id == contact_id
 
 
 async def test_an_edit_draft_older_than_the_order_is_dropped(backend, tmp_path: Path) -> None:

@@ -203,7 +203,7 @@ async def test_the_history_says_what_changed(backend, tmp_path: Path) -> None:
     from csdesk.server.work_orders import assign_work_order
 
     ctx = backend.context
-    order = new_order(ctx, ME, assignee_id=ME, title="交接")
+    order = new_order(ctx, ME, assignee_id=ME, title="交接", contact_id="c-of-another-desk")
     with ctx.db.write() as session:
         assign_work_order(session, ctx.work_orders, ME, order.id,
                           WorkOrderAssign(base_version=order.version, assignee_id=LEAD["employee_id"]),
@@ -216,6 +216,10 @@ async def test_the_history_says_what_changed(backend, tmp_path: Path) -> None:
         text = screen_text(app)
         assert "Assignee:" in text and "→" in text
         assert "assignee_id" not in text
+        # o: the linked contact's record is not on this desk: said, nothing opens.
+        await pilot.press("o")
+        await wait_for(pilot, lambda: any("not on this desk" in str(n.message) for n in app._notifications))
+        assert name(app) == "WorkOrderDetailScreen"
 
 
 async def test_a_comment_pasted_past_its_cap_is_cut_and_said(backend, tmp_path: Path) -> None:
