@@ -259,4 +259,5 @@ MESSAGES: dict[str, str] = {
     "key.wod.record": "会话记录",
     "wo.record_key": "（{key}：查看会话记录和对话）",
     "wo.record_missing": "本机没有会话 {contact} 的记录：这里只同步您本人的会话记录。",
+    "wo.extend.complex": "复杂案件",
 }

@@ -81,6 +81,9 @@ class ChoiceField(Static, can_focus=True):
 
     def _show(self) -> None:
         label = self.choices[self.index][1] if self.choices else "-"
+        if len(self.choices) < 2:  # nothing to step to: no arrows
+            self.update(Text(label))
+            return
         self.update(Text.assemble(("◀ ", "dim"), (label, ""), (" ▶", "dim")))
 
     def action_step(self, delta: int) -> None:

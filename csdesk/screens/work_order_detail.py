@@ -857,7 +857,7 @@ class WorkOrderDetailScreen(Screen[None]):
         fields = [
             DialogField("total_days", t("wo.extend.total"), "choice",
                         tuple((str(d), t("wo.complaint.days", days=d)) for d in totals), str(totals[0])),
-            DialogField("complex_case", t("wo.complaint.complex"), "choice",
+            DialogField("complex_case", t("wo.extend.complex"), "choice",
                         (("yes", t("wo.yes")), ("no", t("wo.no"))), "yes"),
             DialogField("supervisor_id", t("wo.extend.supervisor"), max_length=32,
                         shown=lambda v: v.get("total_days") == str(sla.COMPLAINT_MAX_DAYS)),
