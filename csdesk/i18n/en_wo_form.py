@@ -59,5 +59,6 @@ MESSAGES.update({
     "wo_form.problem.after_limit": "After the complaint's time limit ({days} days): at the latest {latest}.",
     "wo_form.unchanged": "Nothing changed: nothing to save.",
     "wo_form.not_queued": "Not queued: {error}. The form and its draft are kept.",
-    "wo_form.edit_locked": "Customer, queue, assignee and the excerpt are not edited here (a on the order assigns).",
+    "wo_form.edit_locked": "Customer, queue, assignee, excerpt: not edited here (a on the order assigns).",
+    "wo_form.problem.due_later": "A deadline can only be brought forward: at the latest {latest}.",
 })

@@ -60,4 +60,5 @@ MESSAGES.update({
     "wo_form.unchanged": "没有修改，无需保存。",
     "wo_form.not_queued": "未能排队提交：{error}。表单和草稿已保留。",
     "wo_form.edit_locked": "客户、队列、处理人和会话摘录不在此修改（在工单上按 a 分派）。",
+    "wo_form.problem.due_later": "截止时间只能提前：最晚 {latest}。",
 })

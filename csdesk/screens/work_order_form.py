@@ -428,6 +428,11 @@ class WorkOrderFormScreen(Screen["WorkOrderDoc | None"]):
         if "told_at" in changed and times.get("told_at") is not None and times["told_at"] > now + timedelta(minutes=5):
             problems["told_at"] = t("wo_form.problem.in_future")  # the backend refuses it too
         scheduled, due = times.get("scheduled_at"), times.get("due_at")
+        current_due = self.order.due_at if self.order is not None else None
+        if ("due_at" in changed and due is not None and current_due is not None and "due_at" not in problems
+                and due > current_due + timedelta(minutes=1)):
+            # The service level sets the deadline; an edit can only bring it forward.
+            problems["due_at"] = t("wo_form.problem.due_later", latest=format_local_time(current_due))
         if (order_type == "callback" and scheduled is not None and due is not None and due < scheduled
                 and "due_at" not in problems):
             problems["due_at"] = t("wo_form.problem.due_before_call")

@@ -60,6 +60,7 @@ def _invalid(problems: list[wo.FieldProblem]) -> ProblemError:
         "after-limit": "after the complaint's time limit ({limit} days from receipt)",
         "in-future": "must not be in the future",
         "before-receipt": "before the order was received",
+        "after-policy": "later than the deadline its service level gives (a deadline can only be brought forward)",
     }
     errors = [
         {"field": f"body.{p.field}", "code": p.code, "message": words[p.code].format(limit=p.limit)}
@@ -274,6 +275,25 @@ def _policy(row: WorkOrder) -> sla.SlaPolicy:
     return sla.policy_for(row.type, row.priority, None)
 
 
+def _due_problem(row: WorkOrder, config: WorkOrderConfig, due_at: datetime | None,
+                 now: datetime) -> wo.FieldProblem | None:
+    """``due_at`` may only bring the deadline forward: a time after the one the
+    order's service level gives (a minute's grace, times are typed to the
+    minute) is ``after-policy`` (it was taken, logged, and had no effect)."""
+    if due_at is None:
+        return None
+    policy = _policy(row)
+    try:
+        latest = sla.clock(basis=policy.basis, calendar=config.calendar, started_at=row.created_at or now,
+                           target_seconds=policy.resolution_seconds, now=now,
+                           pauses=_pauses(row)).due_at
+    except ValueError:
+        return None
+    if latest is not None and due_at > latest + timedelta(minutes=1):
+        return wo.FieldProblem("due_at", "after-policy")
+    return None
+
+
 def _apply_policy(row: WorkOrder, config: WorkOrderConfig, due_at: datetime | None = None) -> None:
     """Set ``row.sla`` from its type/priority/grade (``due_at`` earlier than the
     policy's deadline shortens the resolution target to meet it)."""
@@ -469,6 +489,8 @@ def create_work_order(
         updated_at=now,
         version=1,
     )
+    if (problem := _due_problem(row, config, request.due_at, now)) is not None:
+        raise _invalid([problem])
     _apply_policy(row, config, request.due_at)
     _project(row, config, now)
     session.add(row)
@@ -527,6 +549,8 @@ def edit_work_order(
         problems.append(wo.FieldProblem("scheduled_at", "in-past"))
     if request.due_at is not None and request.due_at <= now:
         problems.append(wo.FieldProblem("due_at", "in-past"))
+    elif (problem := _due_problem(row, config, request.due_at, now)) is not None:
+        problems.append(problem)
     if request.complaint is not None:
         if row.type != "complaint":
             problems.append(wo.FieldProblem("complaint", "not-allowed"))

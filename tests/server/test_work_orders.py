@@ -405,3 +405,18 @@ def test_the_customer_card_counts_the_customers_open_orders(backend: BackgroundS
     with ctx.db.read() as session:
         customer = session.query(Customer).filter_by(customer_ref=ref).one()
         assert customer_card(session, customer).open_work_orders == 1
+
+
+def test_a_deadline_can_only_be_brought_forward(api: httpx.Client, auth: dict[str, str]) -> None:
+    # QA: a later due time was taken and written to the history, and had no effect.
+    far = (datetime.now(UTC) + timedelta(days=400)).isoformat()
+    refused = post(api, auth, "", {"type": "follow_up", "title": "跟进", "priority": "P3", "due_at": far})
+    assert refused.status_code == 422
+    assert {(e["field"], e["code"]) for e in refused.json()["errors"]} == {("body.due_at", "after-policy")}
+    order = post(api, auth, "", {"type": "follow_up", "title": "跟进", "priority": "P3"}).json()
+    later = post(api, auth, f"/{order['id']}", {"base_version": 1, "due_at": far}, method="PATCH")
+    assert {(e["field"], e["code"]) for e in later.json()["errors"]} == {("body.due_at", "after-policy")}
+    sooner = datetime.fromisoformat(order["due_at"]) - timedelta(hours=1)
+    edited = post(api, auth, f"/{order['id']}", {"base_version": 1, "due_at": sooner.isoformat()}, method="PATCH")
+    assert edited.status_code == 200
+    assert abs(datetime.fromisoformat(edited.json()["due_at"]) - sooner) < timedelta(minutes=1)

@@ -223,6 +223,12 @@ async def test_editing_a_complaint_sends_only_what_changed(backend, tmp_path: Pa
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert "at the latest" in problem(form, "promised_at")
+        # QA: a later deadline was taken, logged, and had no effect: refused here.
+        form.query_one("#due_at", Input).value = format_local_time(order.due_at + timedelta(days=5))
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert "brought forward" in problem(form, "due_at")
+        form.query_one("#due_at", Input).value = format_local_time(order.due_at)
         promised = now + timedelta(days=12)
         form.query_one("#promised_at", Input).value = format_local_time(promised)
         form.query_one("#title", Input).value = "年费投诉（已核实）"
