@@ -266,4 +266,5 @@ MESSAGES: dict[str, str] = {
     "wo.record_key": "({key}: its session record and transcript)",
     "wo.record_missing": "The session record of contact {contact} is not on this desk: only your own records sync here.",
     "wo.extend.complex": "Complex case",
+    "wo.closing.tries_value.one": "1 try",
 }

@@ -192,6 +192,7 @@ class ActionDialog(ModalScreen[dict[str, str] | None]):
 
     def on_choice_field_changed(self, event: ChoiceField.Changed) -> None:
         event.stop()
+        self.query_one("#dialog-error", Static).update("")  # it was about the values before
         self._apply_shown()
 
     def on_form_input_too_long(self, event: FormInput.TooLong) -> None:

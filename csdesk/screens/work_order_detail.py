@@ -468,7 +468,7 @@ class WorkOrderDetailScreen(Screen[None]):
         if record.satisfaction:
             rows.append((t("wo.closing.satisfaction"),
                          t(f"wo.satisfaction.{record.satisfaction}") + " · " + t("wo.closing.tries_value",
-                                                                                 tries=record.tries), ""))
+                                                                                 tries=record.tries, count=record.tries), ""))
         widget.update(Text.assemble((t("wo.section.closing") + "\n", "bold underline"), labelled(rows)))
 
     def _show_contact(self) -> None:
@@ -516,13 +516,22 @@ class WorkOrderDetailScreen(Screen[None]):
         self._part("wod-history").update(text)
 
     #: Fields whose values are too long for a history line: only their label shows.
-    _LONG_FIELDS = frozenset({"description", "excerpt", "complaint", "closing"})
+    _LONG_FIELDS = frozenset({"description", "excerpt", "complaint", "closing", "reason", "demand",
+                              "extension_reason"})
 
     def _history_change(self, name: str, pair: Any) -> str:
         """``field: old → new`` for one change of a history entry (queues and
         agents by name, times in local time); the label alone for long text."""
         label = field_label(name)
-        if name in self._LONG_FIELDS or not isinstance(pair, (list, tuple)) or len(pair) != 2:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            return label
+        old_value, new_value = pair
+        if name == "complaint" and isinstance(old_value, dict) and isinstance(new_value, dict):
+            # The record's own fields, as the rest: Complaint (Promised by: a → b; Reason).
+            inner = [self._history_change(key, [old_value.get(key), new_value.get(key)])
+                     for key in new_value if old_value.get(key) != new_value.get(key)]
+            return f"{label} (" + "; ".join(inner) + ")" if inner else label
+        if name in self._LONG_FIELDS:
             return label
         old, new = (self._history_value(name, value) for value in pair)
         return t("wo.history.change", field=label, old=old, new=new)
@@ -678,7 +687,9 @@ class WorkOrderDetailScreen(Screen[None]):
         if not self._can_change():
             return
         order = self.order
-        moves = [s for s in STATUSES if s in allowed_moves(order.status)]
+        # A move still waiting to be sent (offline) is where the next one starts from.
+        status = self._status_after_waiting()
+        moves = [s for s in STATUSES if s in allowed_moves(status)]
         if not moves:
             self.notify(t("wo.no_moves"), severity="warning", markup=False)
             return
@@ -691,7 +702,7 @@ class WorkOrderDetailScreen(Screen[None]):
         def needs_resolution(values: dict[str, str]) -> bool:
             return values.get("to") == "resolved" or (closing_complaint(values) and not has_resolution)
 
-        choices = tuple((s, status_label(s) + (f" ({t('wo.reopen')})" if is_reopen(order.status, s) else ""))
+        choices = tuple((s, status_label(s) + (f" ({t('wo.reopen')})" if is_reopen(status, s) else ""))
                         for s in moves)
         methods = tuple((m, contact_method_label(m)) for m in CONTACT_METHODS)
         fields = [
@@ -733,6 +744,11 @@ class WorkOrderDetailScreen(Screen[None]):
         self.app.push_screen(ActionDialog(t("wo.move.heading", number=number_of(order)), fields, check=check),
                              answered)
 
+    def _status_after_waiting(self) -> str:
+        """The order's status once the moves waiting in the outbox land (the stored one if none)."""
+        return next((str(c.body["to"]) for c in reversed(self.waiting) if c.kind == MOVE_KIND and c.body.get("to")),
+                    self.order.status)
+
     def _move_answered(self, values: dict[str, str]) -> None:
         from csdesk.screens.confirm import ConfirmScreen
 
@@ -751,7 +767,7 @@ class WorkOrderDetailScreen(Screen[None]):
         if closing:
             body["closing"] = closing
         if to == "closed" and values.get("satisfaction") == "unsatisfied" and "in_progress" in allowed_moves(
-                order.status):
+                self._status_after_waiting()):
 
             def reopen(yes: bool | None) -> None:
                 if yes:

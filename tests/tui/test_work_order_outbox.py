@@ -127,6 +127,12 @@ async def test_changes_made_offline_wait_on_the_detail(tmp_path: Path) -> None:
             await wait_for(pilot, lambda: len(detail.waiting) == 2, timeout=10)
             text = screen_text(app)
             assert "2 changes waiting to be sent" in text and "客户不在" in text and "→ Accepted" in text
+            # QA: a second move offline started from the stored status again (New → Accepted twice).
+            await pilot.press("m")
+            await wait_for(pilot, lambda: name(app) == "ActionDialog")
+            assert [v for v, _ in app.screen.query_one("#f-to").choices] == ["in_progress"]
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is detail)
             server = BackgroundServer(settings, port=port).start()
             service.sync.clock = lambda: time.time() + 3600  # past the retry back-off
             service.sync.wake()
@@ -238,3 +244,23 @@ async def test_a_comment_pasted_past_its_cap_is_cut_and_said(backend, tmp_path: 
         text.post_message(events.Paste("x" * (COMMENT_MAX + 1000)))
         await wait_for(pilot, lambda: len(text.value) == COMMENT_MAX)
         await wait_for(pilot, lambda: "Too long" in str(dialog.query_one("#dialog-error").render()))
+
+
+def test_a_complaint_edit_in_the_history_names_the_record_fields() -> None:
+    # QA: a change of the promised time showed as "edited (Complaint)" only.
+    from csdesk.screens.work_order_detail import WorkOrderDetailScreen
+
+    from csdesk.domain.work_order_schemas import WorkOrderDoc
+
+    doc = WorkOrderDoc.model_validate({
+        "id": "wo-1", "number": "WO-20261130-0001", "type": "complaint", "title": "t", "status": "new", "queue": "complaints",
+        "created_by": ME, "created_at": "2026-11-30T00:00:00Z", "updated_at": "2026-11-30T00:00:00Z", "version": 1,
+        "sla": {"basis": "calendar", "first_response_s": 60, "resolution_s": 60, "started_at": "2026-11-30T00:00:00Z"},
+    })
+    detail = WorkOrderDetailScreen(doc)
+    before = {"reason": "多收年费", "promised_at": "2026-12-05T02:00:00Z", "told_via": "phone"}
+    after = {**before, "reason": "多收年费（两次）", "promised_at": "2026-12-08T02:00:00Z"}
+    text = detail._history_change("complaint", [before, after])
+    assert text.startswith("Complaint (") and "Promised by:" in text and "→" in text and "Reason" in text
+    assert "Told via" not in text  # unchanged
+    assert detail._history_change("assignee_id", [None, None]).startswith("Assignee")
