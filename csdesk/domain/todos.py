@@ -108,6 +108,16 @@ def _aware(moment: datetime | None) -> bool:
     return moment is not None and moment.tzinfo is not None and moment.utcoffset() is not None
 
 
+def _scheduled_callbacks(agent_id: str, docs: Iterable[Callback | Mapping[str, Any]]) -> Iterable[Callback]:
+    """The agent's legacy callbacks of ``docs`` still scheduled, with an aware time
+    (documents that do not parse are skipped)."""
+    for doc in docs:
+        call: Callback | None = _parse(Callback, doc)
+        if (call is not None and call.agent_id == agent_id and call.status == PENDING_CALLBACK_STATUS
+                and _aware(call.scheduled_at)):
+            yield call
+
+
 def _work_orders(docs: Iterable[WorkOrder | Mapping[str, Any]]) -> list[WorkOrder]:
     """The orders of ``docs`` that parse, without a local (unnumbered) copy
     whose backend order (same ``client_ref``) is also there."""
@@ -155,15 +165,8 @@ def todo_items(
                 overdue=due < now, ref=order.number, sub_kind=order.type,
             )
         )
-    for doc in callbacks:
-        call: Callback | None = _parse(Callback, doc)
-        if (
-            call is None
-            or call.agent_id != agent_id
-            or call.status != PENDING_CALLBACK_STATUS
-            or not _aware(call.scheduled_at)
-            or call.scheduled_at >= limit
-        ):
+    for call in _scheduled_callbacks(agent_id, callbacks):
+        if call.scheduled_at >= limit:
             continue
         items.append(
             TodoItem(
@@ -263,15 +266,8 @@ def due_callbacks(
                 scheduled_at=at.astimezone(UTC), overdue=at < now, local=not order.number,
             )
         )
-    for doc in callbacks:
-        call: Callback | None = _parse(Callback, doc)
-        if (
-            call is None
-            or call.agent_id != agent_id
-            or call.status != PENDING_CALLBACK_STATUS
-            or not _aware(call.scheduled_at)
-            or call.scheduled_at > limit
-        ):
+    for call in _scheduled_callbacks(agent_id, callbacks):
+        if call.scheduled_at > limit:
             continue
         due.append(
             DueCallback(

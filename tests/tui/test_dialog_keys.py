@@ -32,12 +32,10 @@ def name(app) -> str:
 
 async def open_detail(pilot, count: int = 1) -> None:
     """F4, wait for the orders, Enter on the first: its detail."""
+    from tests.tui.test_work_orders import open_list
+
     app = pilot.app
-    await pilot.press("f4")
-    await wait_for(pilot, lambda: name(app) == "WorkOrdersScreen")
-    screen = app.screen
-    await wait_for(pilot, lambda: screen.ready and len(screen.service.orders) >= count)
-    screen._render_list()
+    await open_list(pilot, count)
     await pilot.press("enter")
     await wait_for(pilot, lambda: name(app) == "WorkOrderDetailScreen")
 
