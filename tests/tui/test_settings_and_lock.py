@@ -220,16 +220,18 @@ def _standard():
 
 
 async def test_idle_lock_covers_everything_and_keeps_the_app_running(backend, tmp_path: Path) -> None:
-    app = CsdeskApp(backend.url, tmp_path / "data", language="en", idle_lock_seconds=1.5)
+    # 3 s idle, keys every 0.3 s: a loaded machine (CI, parallel workers) stretched
+    # 0.5 s pauses past a 1.5 s limit and the desk locked while keys were coming.
+    app = CsdeskApp(backend.url, tmp_path / "data", language="en", idle_lock_seconds=3.0)
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in_to_desk(pilot, AGENT)
         # Input keeps it open…
-        for _ in range(4):
-            await pilot.pause(0.5)
+        for _ in range(6):
+            await pilot.pause(0.3)
             await pilot.press("shift")
         assert not app.locked
         # …no input locks it.
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "LockScreen", timeout=5)
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "LockScreen", timeout=10)
         from textual.screen import ModalScreen
 
         assert not isinstance(app.screen, ModalScreen)
