@@ -44,6 +44,8 @@ from functools import lru_cache
 from typing import Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from csdesk.domain import work_orders as wo
+
 __all__ = [
     "AT_RISK_FRACTION",
     "BUSINESS_DAY_SECONDS",
@@ -558,8 +560,8 @@ class SlaPolicy:
 WORK_ORDER_TYPES: Final = ("callback", "follow_up", "technical_fault", "business_exception", "suggestion")
 """Work-order types with a row in :data:`DEFAULT_POLICIES` (complaints use :data:`COMPLAINT_POLICY`)."""
 
-PRIORITIES: Final = ("P1", "P2", "P3", "P4")
-"""Work-order priorities, most urgent first."""
+PRIORITIES: Final = wo.PRIORITIES
+"""Work-order priorities, most urgent first (:data:`csdesk.domain.work_orders.PRIORITIES`)."""
 
 _H: Final = 3600
 _BD: Final = BUSINESS_DAY_SECONDS
@@ -609,8 +611,8 @@ COMPLAINT_EXTENDED_DAYS: Final = 30
 COMPLAINT_MAX_DAYS: Final = 60
 """Total limit (days from receipt) with a supervisor-approved further extension; never more."""
 
-COMPLAINT_GRADES: Final = ("general", "serious", "major")
-"""Complaint grades (operating guide §3.2)."""
+COMPLAINT_GRADES: Final = wo.GRADES
+"""Complaint grades (operating guide §3.2; :data:`csdesk.domain.work_orders.GRADES`)."""
 
 COMPLAINT_FIRST_RESPONSE: Final[dict[str, float]] = {
     "general": 24 * _H,

@@ -42,6 +42,7 @@ from pydantic import ValidationError
 
 from csdesk.domain.schemas import Announcement, Callback, is_unread
 from csdesk.domain.work_order_schemas import WorkOrderDoc as WorkOrder
+from csdesk.domain.work_order_views import due_of
 from csdesk.domain.work_orders import OPEN_STATUSES
 
 #: A callback counts as due on the desk from this long before its scheduled time (issue #6).
@@ -156,7 +157,7 @@ def todo_items(
     for order in _work_orders(work_orders):
         if order.assignee_id != agent_id or order.status not in OPEN_WORK_ORDER_STATUSES:
             continue
-        due = order.scheduled_at if order.type == "callback" and order.scheduled_at else order.due_at
+        due = due_of(order)
         if due is None or not _aware(due) or due >= limit:
             continue
         items.append(

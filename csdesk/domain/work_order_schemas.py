@@ -10,7 +10,7 @@ plain text. Times are aware; the backend stores and sends UTC.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field
 
@@ -255,11 +255,3 @@ class WorkOrderCatalogue(WireModel):
     calendar: dict[str, Any]
     reopen_days: int
     agents: list[dict[str, str]]
-
-
-class WorkOrderProblemField(WireModel):
-    """One field error of a 422 answer as the desk shows it (``body.<field>``)."""
-
-    field: str
-    message: str
-    code: Literal["required", "too-long", "unknown", "in-past", "not-allowed", "invalid"] = "invalid"

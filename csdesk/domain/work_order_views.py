@@ -24,7 +24,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Final, Literal
 
 from csdesk.domain import sla
-from csdesk.domain.work_order_schemas import WorkOrderDoc
+from csdesk.domain.work_order_schemas import SlaFacts, WorkOrderDoc
 from csdesk.domain.work_orders import OPEN_STATUSES
 
 View = Literal["mine", "team", "due_today", "at_risk", "breached", "created"]
@@ -72,22 +72,30 @@ def due_of(order: WorkOrderDoc) -> datetime | None:
     return order.due_at
 
 
-def row_clock(order: WorkOrderDoc, calendar: sla.BusinessCalendar, now: datetime) -> sla.SlaClock:
-    """The resolution clock of ``order`` at ``now`` (aware)."""
-    facts = order.sla
+def resolution_clock_of(facts: SlaFacts, calendar: sla.BusinessCalendar, now: datetime) -> sla.SlaClock:
+    """The resolution clock of an order's SLA ``facts`` at ``now`` (aware; pauses count)."""
     return sla.clock(
         basis=facts.basis, calendar=calendar, started_at=facts.started_at, target_seconds=facts.resolution_s,
         now=now, pauses=facts.pauses, stopped_at=facts.stopped_at,
     )
 
 
-def first_response_clock(order: WorkOrderDoc, calendar: sla.BusinessCalendar, now: datetime) -> sla.SlaClock:
-    """The first-response clock of ``order`` at ``now`` (aware)."""
-    facts = order.sla
+def first_response_clock_of(facts: SlaFacts, calendar: sla.BusinessCalendar, now: datetime) -> sla.SlaClock:
+    """The first-response clock of an order's SLA ``facts`` at ``now`` (aware)."""
     return sla.clock(
         basis=facts.basis, calendar=calendar, started_at=facts.started_at,
         target_seconds=facts.first_response_s, now=now, stopped_at=facts.first_response_at,
     )
+
+
+def row_clock(order: WorkOrderDoc, calendar: sla.BusinessCalendar, now: datetime) -> sla.SlaClock:
+    """The resolution clock of ``order`` at ``now`` (aware)."""
+    return resolution_clock_of(order.sla, calendar, now)
+
+
+def first_response_clock(order: WorkOrderDoc, calendar: sla.BusinessCalendar, now: datetime) -> sla.SlaClock:
+    """The first-response clock of ``order`` at ``now`` (aware)."""
+    return first_response_clock_of(order.sla, calendar, now)
 
 
 def _end_of_day(now: datetime, tz: tzinfo) -> datetime:

@@ -21,7 +21,6 @@ with a problem+json) and the desk.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, Literal, get_args
@@ -91,9 +90,6 @@ COMMENT_KIND: Final = "work_order.comment"
 EXTEND_KIND: Final = "work_order.extend"
 WORK_ORDER_KINDS: Final = frozenset({CREATE_KIND, EDIT_KIND, MOVE_KIND, ASSIGN_KIND, COMMENT_KIND, EXTEND_KIND})
 
-#: ``WO-YYYYMMDD-NNNN`` (4 or more digits: the 10,000th order of a day gets 5).
-NUMBER_PATTERN: Final = re.compile(r"WO-\d{8}-\d{4,}")
-
 
 class TransitionRefused(ValueError):
     """A status move the flow does not allow.
@@ -125,7 +121,7 @@ def check_transition(
         raise TransitionRefused("same-status", f"the order is already {current}")
     if target not in allowed_moves(current):
         raise TransitionRefused("illegal-transition", f"an order cannot go from {current} to {target}")
-    if current in REOPEN_FROM and target == "in_progress" and resolved_at is not None:
+    if is_reopen(current, target) and resolved_at is not None:
         if now - resolved_at > timedelta(days=reopen_days):
             raise TransitionRefused(
                 "reopen-expired", f"an order can be reopened within {reopen_days} days of being resolved"

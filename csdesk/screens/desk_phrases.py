@@ -30,7 +30,6 @@ handler of every class in the MRO that defines one).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -42,14 +41,12 @@ from textual.binding import Binding
 from csdesk.domain.desk_settings import DEFAULT_PHRASE_KEY
 from csdesk.domain.phrases import PHRASE_COLLECTIONS
 from csdesk.i18n import t
-from csdesk.screens.stack import tell_screens
+from csdesk.screens.stack import reload_then_tell
 from csdesk.widgets.bindings import key_hint
 
 if TYPE_CHECKING:
     from csdesk.domain.phrases import PlaceholderContext
     from csdesk.services.phrases import PhraseService
-
-_log = logging.getLogger(__name__)
 
 #: The quick-phrase key. Its key is the ``phrase_key`` setting (the app puts it
 #: in the keymap under this id), so it is not offered in the settings' key table.
@@ -95,16 +92,8 @@ class PhraseDeskMixin:
 
     @work(group="phrases-load", exclusive=True)
     async def reload_phrases(self) -> None:
-        """Read the phrases from the local store again (in a thread)."""
-        service = self.phrase_service
-        if service is None:
-            return
-        try:
-            await service.reload()
-        except Exception:
-            _log.debug("phrases not reloaded", exc_info=True)
-            return  # the store closed (signing out)
-        tell_screens(self.app, "phrases_changed", skip=self)
+        """Read the phrases from the local store again (in a thread), then tell open screens."""
+        await reload_then_tell(self.app, self.phrase_service, "phrases_changed", skip=self)
 
     def on_desk_screen_collection_changed(self, message: Any) -> None:
         if message.name in PHRASE_COLLECTIONS:

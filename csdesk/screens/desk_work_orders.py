@@ -12,8 +12,9 @@ and §3.2 (work orders):
 * When sync reports a change of the ``work_orders`` collection, the service
   reads the local copy again (a worker) and the open work-order screens are
   told (``work_orders_changed``); when the outbox counts change (a change
-  sent or refused), they are told too (``work_orders_outbox_changed``) so a
-  detail can show a refused stale change.
+  sent, refused or discarded), the service reads once more and they are
+  told too (``work_orders_outbox_changed``) so the list and a detail can
+  show what was refused.
 
 Message handlers here run in addition to the desk's own (Textual calls the
 handler of every class in the MRO that defines one).
@@ -21,7 +22,6 @@ handler of every class in the MRO that defines one).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -30,16 +30,11 @@ from textual.app import SystemCommand
 from textual.binding import Binding
 
 from csdesk.i18n import t
-from csdesk.screens.stack import tell_screens
+from csdesk.screens.stack import reload_then_tell
 from csdesk.widgets.bindings import key_hint
 
 if TYPE_CHECKING:
     from csdesk.services.work_orders import WorkOrderService
-
-_log = logging.getLogger(__name__)
-
-#: The synced collection of work orders.
-WORK_ORDERS_COLLECTION = "work_orders"
 
 #: F4 and its second way in (alt+g: F-keys get lost over some SSH clients).
 #: Priority: the composer's TextArea would otherwise take them. Not in the
@@ -84,18 +79,12 @@ class WorkOrderDeskMixin:
     @work(group="work-orders-load", exclusive=True)
     async def reload_work_orders(self) -> None:
         """Read the orders from the local store again (in a thread), then tell open screens."""
-        service = self.work_order_service
-        if service is None:
-            return  # not signed in yet
-        try:
-            await service.reload()
-        except Exception:
-            _log.debug("work orders not reloaded", exc_info=True)
-            return  # the store closed (signing out)
-        tell_screens(self.app, "work_orders_changed", skip=self)
+        await reload_then_tell(self.app, self.work_order_service, "work_orders_changed", skip=self)
 
     def on_desk_screen_collection_changed(self, message: Any) -> None:
-        if message.name == WORK_ORDERS_COLLECTION:
+        from csdesk.services.work_orders import WORK_ORDERS
+
+        if message.name == WORK_ORDERS:
             self.reload_work_orders()
 
     def on_desk_screen_sync_changed(self, message: Any) -> None:
@@ -108,8 +97,13 @@ class WorkOrderDeskMixin:
         counts = (status.pending, status.failed)
         if counts != self._outbox_counts:
             self._outbox_counts = counts
-            if self.work_order_service is not None:
-                tell_screens(self.app, "work_orders_outbox_changed", skip=self)
+            self.reload_after_outbox()
+
+    @work(group="work-orders-outbox", exclusive=True)
+    async def reload_after_outbox(self) -> None:
+        """The outbox counts changed (a change sent, refused or discarded): read the
+        orders once (a refused new order is marked from the outbox), then tell open screens."""
+        await reload_then_tell(self.app, self.work_order_service, "work_orders_outbox_changed", skip=self)
 
     def work_order_palette_commands(self) -> Iterable[SystemCommand]:
         """Palette entry: the work-order list."""

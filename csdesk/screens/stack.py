@@ -4,10 +4,13 @@ has a hook of a given name (``settings_changed``, ``phrases_changed``,
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from textual.app import App
+
+_log = logging.getLogger(__name__)
 
 
 def screen_hooks(app: App[Any], hook: str, *, skip: object = None) -> Iterator[Callable[..., Any]]:
@@ -27,3 +30,18 @@ def tell_screens(app: App[Any], hook: str, *args: Any, skip: object = None) -> N
     raises propagates (the screens after it are not told)."""
     for method in screen_hooks(app, hook, skip=skip):
         method(*args)
+
+
+async def reload_then_tell(app: App[Any], service: Any, hook: str, *, skip: object = None) -> None:
+    """Read ``service``'s local copy again (its ``reload()``, which runs in the
+    store's thread), then :func:`tell_screens` ``hook``. Nothing is told when
+    there is no service yet (before sign-in) or the read fails (the store
+    closed while signing out: logged at debug level)."""
+    if service is None:
+        return
+    try:
+        await service.reload()
+    except Exception:
+        _log.debug("%s: local copy not read again", hook, exc_info=True)
+        return
+    tell_screens(app, hook, skip=skip)

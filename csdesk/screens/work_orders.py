@@ -264,18 +264,10 @@ class WorkOrdersScreen(Screen[None]):
             self._render_list()
 
     def work_orders_outbox_changed(self) -> None:
-        """The outbox changed (a new order sent, refused or discarded): read and list again."""
+        """The desk read the orders again after an outbox change (a new order
+        sent, refused or discarded): list them again."""
         if self._ready:
-            self._reread()
-
-    @work(group="wo-reread", exclusive=True)
-    async def _reread(self) -> None:
-        try:
-            await self.service.reload()
-        except Exception:
-            _log.debug("work orders not read again", exc_info=True)
-            return
-        self._render_list()
+            self._render_list()
 
     # -- loading ----------------------------------------------------------------------------
 

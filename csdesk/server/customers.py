@@ -22,15 +22,16 @@ import threading
 from datetime import date
 from typing import Final, TypedDict
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from csdesk.domain.contact_schemas import CardView, CustomerCard, PastContact
 from csdesk.domain.contacts import Channel
 from csdesk.domain.masking import mask_card, mask_id_number, mask_phone
+from csdesk.domain.work_orders import OPEN_STATUSES
 from csdesk.server.context import ServerContext
 from csdesk.server.db import utcnow
-from csdesk.server.models import Customer, Meta, SessionRecord
+from csdesk.server.models import Customer, Meta, SessionRecord, WorkOrder
 
 _log = logging.getLogger(__name__)
 
@@ -249,11 +250,6 @@ def customer_card(session: Session, customer: Customer) -> CustomerCard:
     ``open_work_orders`` counts the customer's work orders still open
     (issue #6: ``new`` … ``pending_*``), matched by customer reference.
     """
-    from sqlalchemy import func
-
-    from csdesk.domain.work_orders import OPEN_STATUSES
-    from csdesk.server.models import WorkOrder
-
     open_orders = session.scalar(
         select(func.count()).select_from(WorkOrder).where(
             WorkOrder.customer_ref == customer.customer_ref, WorkOrder.status.in_(sorted(OPEN_STATUSES))

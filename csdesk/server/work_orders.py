@@ -33,6 +33,7 @@ from csdesk.domain import sla
 from csdesk.domain import work_order_schemas as ws
 from csdesk.domain import work_orders as wo
 from csdesk.domain.text import clean_text, one_line
+from csdesk.domain.work_order_views import first_response_clock_of, resolution_clock_of
 from csdesk.server.changes import record_change
 from csdesk.server.events import publish
 from csdesk.server.models import Agent, WorkOrder, WorkOrderEvent
@@ -311,15 +312,7 @@ def _apply_policy(row: WorkOrder, config: WorkOrderConfig, due_at: datetime | No
 def clocks(row: WorkOrder, config: WorkOrderConfig, now: datetime) -> tuple[sla.SlaClock, sla.SlaClock]:
     """(first-response clock, resolution clock) of ``row`` at ``now``."""
     facts = sla_facts(row)
-    first = sla.clock(
-        basis=facts.basis, calendar=config.calendar, started_at=facts.started_at,
-        target_seconds=facts.first_response_s, now=now, stopped_at=facts.first_response_at,
-    )
-    resolution = sla.clock(
-        basis=facts.basis, calendar=config.calendar, started_at=facts.started_at,
-        target_seconds=facts.resolution_s, now=now, pauses=facts.pauses, stopped_at=facts.stopped_at,
-    )
-    return first, resolution
+    return first_response_clock_of(facts, config.calendar, now), resolution_clock_of(facts, config.calendar, now)
 
 
 def _project(row: WorkOrder, config: WorkOrderConfig, now: datetime) -> None:
@@ -839,8 +832,7 @@ def sweep(session: Session, config: WorkOrderConfig, now: datetime) -> list[str]
         before = viewers(session, row)
         row.breached = True
         _escalate(session, row, config, "system", now, "resolution SLA breached")
-        _touch(row, config, now)
-        _announce(session, row, before)
+        _save(session, row, config, before, now)
         escalated.append(row.number)
     return escalated
 

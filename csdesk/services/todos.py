@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from csdesk.domain import schemas
 from csdesk.domain.work_order_schemas import WorkOrderDoc
+from csdesk.services.work_orders import LOCAL_ORDERS, WORK_ORDERS
 from csdesk.domain.todos import (
     OPEN_WORK_ORDER_STATUSES,
     PENDING_CALLBACK_STATUS,
@@ -33,12 +34,10 @@ from csdesk.domain.todos import (
 if TYPE_CHECKING:
     from csdesk.services.session import DeskSession
 
-#: Local collections the to-dos are made of (besides announcements).
-WORK_ORDERS: Final = "work_orders"
+#: Local collections the to-dos are made of (besides announcements; the
+#: work orders' are ``csdesk.services.work_orders``': synced, and made here
+#: and not numbered yet).
 CALLBACKS: Final = "callbacks"
-#: Orders made on this desk that the backend has not numbered yet
-#: (``csdesk.services.work_orders.LOCAL_ORDERS``).
-LOCAL_ORDERS: Final = "work_orders_local"
 #: Collections whose changes can change the to-do list.
 TODO_COLLECTIONS: Final = frozenset({WORK_ORDERS, CALLBACKS, "announcements"})
 
